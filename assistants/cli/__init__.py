@@ -1,0 +1,105 @@
+"""The ``assistants`` command line: a thin layer over the library.
+
+Sub-commands live in their own modules and are imported only when they run, so
+``assistants --help`` stays fast (no LangChain, no pypdf). Library errors
+(:mod:`assistants.errors`) are turned into one line on stderr, with the documented exit code, in
+exactly one place: :meth:`AssistantsGroup.invoke`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from .._version import __version__
+from ..errors import EXIT_INTERRUPTED, AssistantsError
+
+__all__ = ["cli", "main"]
+
+# name -> (module, attribute, one-line help shown by `assistants --help`)
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "review": ("assistants.cli.review", "review", "Review code: a path, staged changes or a diff."),
+    "paper": ("assistants.cli.paper", "paper", "Analyze, question and review research papers."),
+    "math": ("assistants.cli.math", "math", "Solve math problems with visible, checked answers."),
+    "chat": ("assistants.cli.base", "chat", "One-off chat with a system prompt (streams)."),
+    "config": ("assistants.cli.base", "config", "Show the effective settings and their sources."),
+    "usage": ("assistants.cli.base", "usage", "Summarise recorded usage and cost."),
+    "cache": ("assistants.cli.base", "cache", "Inspect or clear the response cache."),
+    "prompts": ("assistants.cli.base", "prompts", "List, show or export the prompt templates."),
+}
+
+
+def report_error(exc: AssistantsError) -> None:
+    """Print an expected failure as one line (plus a hint line) on stderr."""
+    click.echo(f"error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"hint: {exc.hint}", err=True)
+
+
+class AssistantsGroup(click.Group):
+    """A group whose commands are imported lazily and whose errors are mapped once."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(_COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        entry = _COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr, _ = entry
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):  # pragma: no cover - programming error
+            raise TypeError(f"{module_name}.{attr} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help for the group must not import the sub-commands: use the static summaries.
+        rows = [(name, _COMMANDS[name][2]) for name in sorted(_COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AssistantsError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=AssistantsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="assistants")
+def cli() -> None:
+    """Three DeepSeek assistants: a code reviewer, a paper analyzer and a math solver.
+
+    Set DEEPSEEK_API_KEY (or put it in a .env file). Without a key, `--dry-run` shows what
+    would be sent, the tokens and the estimated cost. Exit codes: 0 ok, 1 gate tripped
+    (review --fail-on), 2 usage, 3 configuration, 4 bad input, 5 API error, 6 unusable
+    model reply, 7 partial failure, 130 interrupted.
+    """
+    _log_to_stderr()
+
+
+def _log_to_stderr() -> None:
+    """Library notices (a retired model name translated, a ledger not written) as one line."""
+    import logging
+
+    logger = logging.getLogger("assistants")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="assistants")

@@ -1,0 +1,133 @@
+"""Helpers shared by the sub-commands: common options, output, progress.
+
+Only the CLI uses this module. Tasks never print; they accept an optional ``progress``
+callback (``Callable[[int, int], None]``: done, total) and the CLI feeds it a rich progress
+bar when stderr is a terminal and ``CI`` is unset, or nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def output_option(func: F) -> F:
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        default=None,
+        help="Write the report to this file instead of stdout.",
+    )(func)
+
+
+def no_cache_option(func: F) -> F:
+    return click.option(
+        "--no-cache",
+        is_flag=True,
+        default=False,
+        help="Do not read or write the response cache for this run.",
+    )(func)
+
+
+def dry_run_option(func: F) -> F:
+    return click.option(
+        "--dry-run",
+        is_flag=True,
+        default=False,
+        help="Show what would be sent (requests, tokens, estimated cost); call nothing.",
+    )(func)
+
+
+def lang_option(func: F) -> F:
+    return click.option(
+        "--lang",
+        default=None,
+        metavar="CODE",
+        help="Language of the analysis text, e.g. en, zh (JSON keys never change).",
+    )(func)
+
+
+def settings_for(*, no_cache: bool = False, **overrides: Any) -> Settings:
+    """Load settings with the command's explicit options on top."""
+    from ..config import load_settings
+
+    if no_cache:
+        overrides["cache_enabled"] = False
+    return load_settings(**overrides)
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write a report to ``output`` or stdout (always ending in a newline)."""
+    if not text.endswith("\n"):
+        text += "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+def interactive() -> bool:
+    """True when progress and live output belong on stderr: a terminal, not CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    # rich honours NO_COLOR and FORCE_COLOR itself.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+@contextmanager
+def progress(description: str) -> Iterator[ProgressCallback | None]:
+    """A progress callback backed by a rich bar on a terminal; ``None`` when piped or in CI."""
+    if not interactive():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+    )
+    task_id = bar.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task_id, completed=done, total=total)
+
+    with bar:
+        yield update

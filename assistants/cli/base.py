@@ -1,0 +1,186 @@
+"""Foundation commands: chat, config, usage, cache, prompts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ._common import console, emit, interactive, no_cache_option, settings_for
+
+
+@click.command()
+@click.argument("prompt", required=False)
+@click.option("--system", "-s", default=None, help="System prompt.")
+@click.option(
+    "--task",
+    type=click.Choice(["chat", "paper", "review", "math"]),
+    default=None,
+    help="Pick the model the way this task type does (math: reasoner, thinking on).",
+)
+@click.option("--profile", default=None, help="Profile to use: chat, coder or reasoner.")
+@click.option("--think/--no-think", default=None, help="Turn thinking mode on or off.")
+@click.option("--show-reasoning", is_flag=True, help="Print the reasoning (dimmed, stderr).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@no_cache_option
+def chat(
+    prompt: str | None,
+    system: str | None,
+    task: str | None,
+    profile: str | None,
+    think: bool | None,
+    show_reasoning: bool,
+    as_json: bool,
+    no_cache: bool,
+) -> None:
+    """Ask the model once; the answer streams to stdout. PROMPT defaults to stdin."""
+    from ..tasks.chat import ChatResult, _messages
+    from ..tasks.chat import _llm as make_llm
+
+    if prompt is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give a PROMPT or pipe one on stdin")
+        prompt = sys.stdin.read()
+    settings = settings_for(no_cache=no_cache)
+    llm = make_llm(task, profile, think, settings, None)  # type: ignore[arg-type]
+    err = console(stderr=True)
+
+    def on_reasoning(text: str) -> None:
+        if show_reasoning:
+            err.print(text, style="dim", end="")
+
+    def on_content(text: str) -> None:
+        if not as_json:
+            click.echo(text, nl=False)
+
+    reply = llm.complete(
+        _messages(prompt, system), on_content=on_content, on_reasoning=on_reasoning
+    )
+    result = ChatResult.from_reply(reply)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        click.echo()
+        if interactive():
+            err.print(f"[dim]{result.usage.summary()}[/dim]")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def config(as_json: bool) -> None:
+    """Show every effective setting and where it came from (the key is never shown)."""
+    from ..config import describe_settings
+
+    rows = describe_settings()
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("setting", "value", "source", box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(row.name, row.value, row.source)
+    console().print(table)
+
+
+@click.command()
+@click.option(
+    "--by",
+    type=click.Choice(["day", "task", "model"]),
+    default="day",
+    show_default=True,
+    help="Group the totals by this.",
+)
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only calls since this date.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def usage(by: str, since: str | None, as_json: bool) -> None:
+    """Summarise recorded usage and cost (every model call is recorded locally)."""
+    from ..llm.store import UsageLedger
+
+    settings = settings_for()
+    ledger = UsageLedger(settings.resolved_ledger_path())
+    rows = ledger.summary(by=by, since=since)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"no usage recorded yet ({ledger.path})")
+        return
+    from rich.table import Table
+
+    table = Table(by, "calls", "cached", "input (hit/miss)", "output", "reasoning", "cost $")
+    for row in rows:
+        table.add_row(
+            str(row["key"]),
+            str(row["calls"]),
+            str(row["cached"]),
+            f"{row['cache_hit_tokens']:,}/{row['cache_miss_tokens']:,}",
+            f"{row['output_tokens']:,}",
+            f"{row['reasoning_tokens']:,}",
+            f"{row['cost_usd']:.4f}",
+        )
+    total = sum(r["cost_usd"] for r in rows)
+    console().print(table)
+    click.echo(f"total: ${total:.4f}")
+
+
+@click.group()
+def cache() -> None:
+    """Inspect or clear the persistent response cache."""
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Show where the cache is, how many replies it holds and its size."""
+    from ..llm.store import ResponseCache
+
+    settings = settings_for()
+    info = ResponseCache(settings.resolved_cache_path()).info()
+    state = "on" if settings.cache_enabled else "off"
+    click.echo(f"cache: {state}\npath: {info['path']}\nentries: {info['entries']}")
+    click.echo(f"size: {info['bytes']:,} bytes")
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Delete every cached reply."""
+    from ..llm.store import ResponseCache
+
+    removed = ResponseCache(settings_for().resolved_cache_path()).clear()
+    click.echo(f"removed {removed} cached replies")
+
+
+@click.group()
+def prompts() -> None:
+    """List, show or export the prompt templates (override them with ASSISTANTS_PROMPTS_DIR)."""
+
+
+@prompts.command("list")
+def prompts_list() -> None:
+    """List every template and whether it is built in or overridden."""
+    from ..prompts import list_prompts
+
+    for name, origin in list_prompts(settings_for().prompts_dir):
+        click.echo(f"{name}\t{origin}")
+
+
+@prompts.command("show")
+@click.argument("name")
+def prompts_show(name: str) -> None:
+    """Print the source of template NAME (e.g. review/system.j2)."""
+    from ..prompts import prompt_source
+
+    emit(prompt_source(name, settings_for().prompts_dir), None)
+
+
+@prompts.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def prompts_export(directory: Path) -> None:
+    """Copy the built-in templates to DIRECTORY to start an override folder."""
+    from ..prompts import export_prompts
+
+    written = export_prompts(directory)
+    click.echo(f"exported {len(written)} templates to {directory}")
+    click.echo(f"use them with: export ASSISTANTS_PROMPTS_DIR={directory}")

@@ -1,0 +1,159 @@
+"""Token usage, the price table and cost.
+
+The price table is data (``assistants/data/prices.json``): per-model prices per unit of tokens
+for cache hits, cache misses and output, the currency, the date it was checked and the peak
+windows (UTC) with their multiplier. Users override it with ``price_file`` (same format; its
+models are merged over the built-in ones).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timezone
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import ConfigError
+
+__all__ = ["ModelPrice", "PriceTable", "Usage", "load_prices"]
+
+
+class Usage(BaseModel):
+    """Tokens and cost of one or more requests. Add them with ``+``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requests: int = 0
+    cached_requests: int = Field(default=0, description="served by our response cache (free)")
+    cache_hit_tokens: int = Field(default=0, description="prompt tokens served by the API cache")
+    cache_miss_tokens: int = 0
+    output_tokens: int = Field(default=0, description="completion tokens, reasoning included")
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def input_tokens(self) -> int:
+        return self.cache_hit_tokens + self.cache_miss_tokens
+
+    @property
+    def cache_hit_ratio(self) -> float:
+        return self.cache_hit_tokens / self.input_tokens if self.input_tokens else 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return Usage(
+            requests=self.requests + other.requests,
+            cached_requests=self.cached_requests + other.cached_requests,
+            cache_hit_tokens=self.cache_hit_tokens + other.cache_hit_tokens,
+            cache_miss_tokens=self.cache_miss_tokens + other.cache_miss_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 10),
+        )
+
+    def __radd__(self, other: Any) -> Usage:
+        if other == 0:  # sum()
+            return self
+        return self.__add__(other)
+
+    def summary(self) -> str:
+        cached = f", {self.cached_requests} from cache" if self.cached_requests else ""
+        return (
+            f"{self.requests} request(s){cached}, {self.input_tokens:,} input tokens "
+            f"({self.cache_hit_tokens:,} cache hits), {self.output_tokens:,} output tokens, "
+            f"${self.cost_usd:.4f}"
+        )
+
+
+class ModelPrice(BaseModel):
+    cache_hit: float
+    cache_miss: float
+    output: float
+
+
+class PriceTable(BaseModel):
+    currency: str = "USD"
+    as_of: str
+    source: str = ""
+    unit_tokens: int = 1_000_000
+    models: dict[str, ModelPrice]
+    default_model: str | None = None
+    peak_multiplier: float = 1.0
+    peak_weekdays: list[int] = Field(default_factory=list)
+    peak_windows_utc: list[tuple[time, time]] = Field(default_factory=list)
+
+    def price_for(self, model: str) -> ModelPrice | None:
+        return self.models.get(model)
+
+    def is_peak(self, when: datetime) -> bool:
+        when = when.astimezone(timezone.utc) if when.tzinfo else when
+        if when.weekday() not in self.peak_weekdays:
+            return False
+        now = when.time()
+        return any(start <= now < end for start, end in self.peak_windows_utc)
+
+    def cost(
+        self,
+        model: str,
+        *,
+        cache_hit: int,
+        cache_miss: int,
+        output: int,
+        when: datetime | None = None,
+    ) -> float:
+        """Cost in ``currency``; 0.0 for a model the table does not price."""
+        price = self.price_for(model)
+        if price is None:
+            return 0.0
+        raw = cache_hit * price.cache_hit + cache_miss * price.cache_miss + output * price.output
+        factor = self.peak_multiplier if when is not None and self.is_peak(when) else 1.0
+        return round(raw * factor / self.unit_tokens, 10)
+
+
+def _parse(data: dict[str, Any], origin: str) -> PriceTable:
+    try:
+        peak = data.get("peak", {})
+        windows = [
+            (time.fromisoformat(a), time.fromisoformat(b)) for a, b in peak.get("windows_utc", [])
+        ]
+        return PriceTable(
+            currency=data.get("currency", "USD"),
+            as_of=data["as_of"],
+            source=data.get("source", ""),
+            unit_tokens=data.get("unit_tokens", 1_000_000),
+            models=data["models"],
+            default_model=data.get("default_model"),
+            peak_multiplier=peak.get("multiplier", 1.0),
+            peak_weekdays=peak.get("weekdays", []),
+            peak_windows_utc=windows,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"price table {origin} is not valid: {exc}",
+            hint="see assistants/data/prices.json for the format",
+        ) from None
+
+
+@lru_cache(maxsize=8)
+def _load(path: str | None) -> PriceTable:
+    builtin = json.loads(
+        resources.files("assistants").joinpath("data/prices.json").read_text(encoding="utf-8")
+    )
+    if path is None:
+        return _parse(builtin, "built-in")
+    try:
+        user = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read price file {path}: {exc}") from None
+    merged = {**builtin, **user, "models": {**builtin["models"], **user.get("models", {})}}
+    return _parse(merged, path)
+
+
+def load_prices(price_file: Path | None = None) -> PriceTable:
+    """The built-in price table, with ``price_file`` merged over it when given."""
+    return _load(str(price_file) if price_file else None)

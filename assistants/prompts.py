@@ -1,0 +1,99 @@
+"""Prompt templates: Jinja2 over the shipped ``prompts/`` folder, with a user override folder
+(``prompts_dir`` setting) searched first. Rendering is strict: an undefined variable is an
+error, never an empty string."""
+
+from __future__ import annotations
+
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["builtin_prompts_dir", "export_prompts", "list_prompts", "prompt_source", "render"]
+
+_UNSET: Any = object()
+
+
+def builtin_prompts_dir() -> Path:
+    """The shipped templates: inside the wheel, or the source tree's ``prompts/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "prompts", here.parent / "prompts"):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError("the prompt templates are missing from this installation")
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str | None) -> Any:
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+    loaders = [FileSystemLoader(override)] if override else []
+    loaders.append(FileSystemLoader(str(builtin_prompts_dir())))
+    return Environment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _override(prompts_dir: Path | Any | None) -> str | None:
+    if prompts_dir is _UNSET:
+        from .config import load_settings
+
+        prompts_dir = load_settings().prompts_dir
+    return str(Path(prompts_dir).expanduser()) if prompts_dir else None
+
+
+def render(name: str, /, *, prompts_dir: Path | Any | None = _UNSET, **context: Any) -> str:
+    """Render template ``name`` (e.g. ``"review/system.j2"``) with ``context``."""
+    from jinja2 import TemplateNotFound, UndefinedError
+
+    env = _environment(_override(prompts_dir))
+    try:
+        return str(env.get_template(name).render(**context)).strip() + "\n"
+    except TemplateNotFound:
+        raise ConfigError(
+            f"prompt template {name!r} not found",
+            hint="`assistants prompts list` shows the templates",
+        ) from None
+    except UndefinedError as exc:
+        raise ConfigError(f"prompt template {name!r}: {exc.message}") from None
+
+
+def list_prompts(prompts_dir: Path | None = None) -> list[tuple[str, str]]:
+    """(name, origin) of every template; origin is ``override`` or ``builtin``."""
+    found: dict[str, str] = {}
+    roots = [("builtin", builtin_prompts_dir())]
+    if prompts_dir:
+        roots.append(("override", Path(prompts_dir).expanduser()))
+    for origin, root in roots:
+        for path in sorted(root.rglob("*.j2")):
+            found[path.relative_to(root).as_posix()] = origin
+    return sorted(found.items())
+
+
+def prompt_source(name: str, prompts_dir: Path | None = None) -> str:
+    for root in ([Path(prompts_dir).expanduser()] if prompts_dir else []) + [builtin_prompts_dir()]:
+        path = root / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise ConfigError(
+        f"prompt template {name!r} not found", hint="`assistants prompts list` shows them"
+    )
+
+
+def export_prompts(target: Path) -> list[Path]:
+    """Copy the shipped templates to ``target`` (a starting point for an override folder)."""
+    root = builtin_prompts_dir()
+    written = []
+    for path in sorted(root.rglob("*.j2")):
+        dest = target / path.relative_to(root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+        written.append(dest)
+    return written

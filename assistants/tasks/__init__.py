@@ -1,0 +1,1 @@
+"""The assistants' tasks: each returns a typed pydantic result and never prints."""

@@ -1,0 +1,53 @@
+"""Shared fixtures: every test runs isolated (its own data dir, no outside key or settings)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+TEST_KEY = "sk-test-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No DEEPSEEK_API_KEY / ASSISTANTS_* leaks in; data (cache, ledger) in a temp dir; no
+    pyproject.toml or .env of the checkout is picked up (cwd is a clean temp dir)."""
+    for name in list(os.environ):
+        if name.startswith(("ASSISTANTS_", "DEEPSEEK_")) or name in {"NO_COLOR", "FORCE_COLOR"}:
+            monkeypatch.delenv(name, raising=False)
+    data = tmp_path_factory.mktemp("data")
+    work = tmp_path_factory.mktemp("cwd")
+    monkeypatch.setenv("ASSISTANTS_DATA_DIR", str(data))
+    monkeypatch.setenv("ASSISTANTS_RETRY_BACKOFF", "0.01")
+    monkeypatch.setenv("ASSISTANTS_RETRY_MAX_WAIT", "0.2")
+    monkeypatch.chdir(work)
+    return data
+
+
+@pytest.fixture
+def data_dir(_isolate: Path) -> Path:
+    return _isolate
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A running DeepSeek-protocol server on 127.0.0.1; settings point at it."""
+    from deepseek_server import DeepSeekServer
+
+    srv = DeepSeekServer()
+    srv.start()
+    monkeypatch.setenv("ASSISTANTS_BASE_URL", srv.url)
+    monkeypatch.setenv("DEEPSEEK_API_KEY", TEST_KEY)
+    monkeypatch.setenv("ASSISTANTS_API_FLAVOR", "deepseek")
+    try:
+        yield srv
+    finally:
+        srv.stop()
