@@ -22,6 +22,7 @@ import random
 import re
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -77,14 +78,49 @@ class RequestEstimate(BaseModel):
     cost_usd: float
 
 
+def _now() -> datetime:
+    """The clock used for peak pricing (a seam for tests)."""
+    return datetime.now(timezone.utc)
+
+
+class _Runner:
+    """One long-lived event loop in a daemon thread for the synchronous API, so sync calls
+    share one HTTP connection pool (an async client is bound to the loop that made it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._thread is None or not self._thread.is_alive():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="assistants-loop", daemon=True
+                )
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def in_runner(self) -> bool:
+        return threading.current_thread() is self._thread
+
+
+_runner = _Runner()
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from synchronous code, even inside a running loop."""
+    """Run a coroutine to completion from synchronous code (also inside Jupyter's loop)."""
+    if _runner.in_runner():  # called from a callback on the runner itself: no deadlock
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, coro).result()
+    future = asyncio.run_coroutine_threadsafe(coro, _runner.loop())
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise
 
 
 def _normalize(messages: Iterable[Any]) -> list[Message]:
@@ -130,7 +166,9 @@ class LLM:
         self.spec: ModelSpec = select_model(profile, self.settings, thinking=thinking)
         self.task = task or profile
         self._injected = model
-        self._client: BaseChatModel | None = None
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BaseChatModel] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self.usage = Usage()
         self.prices: PriceTable = load_prices(self.settings.price_file)
@@ -162,10 +200,13 @@ class LLM:
     def _chat_model(self) -> BaseChatModel:
         if self._injected is not None:
             return self._injected
+        loop = asyncio.get_running_loop()
         with self._lock:
-            if self._client is None:
-                self._client = self._build_client()
-            return self._client
+            client = self._clients.get(loop)
+            if client is None:
+                # An async HTTP client belongs to the loop that created it: one per loop.
+                client = self._clients[loop] = self._build_client()
+            return client
 
     def _build_client(self) -> BaseChatModel:
         if self.settings.has_key():
@@ -199,7 +240,7 @@ class LLM:
             cache_hit=0,
             cache_miss=tokens,
             output=output_tokens,
-            when=datetime.now(timezone.utc),
+            when=_now(),
         )
         return RequestEstimate(
             model=self.spec.model,
@@ -234,7 +275,12 @@ class LLM:
         msgs = _normalize(messages)
         params: dict[str, Any] = {}
         if json_mode:
-            params["response_format"] = {"type": "json_object"}
+            # Sent in the body as-is: as a keyword, LangChain would switch to the SDK's
+            # parse() helpers, which raise on truncation and lose DeepSeek's fields.
+            params["extra_body"] = {
+                **self.spec.request_fields(),
+                "response_format": {"type": "json_object"},
+            }
         if max_tokens is not None:
             params["max_tokens"] = max_tokens
         key = request_key(
@@ -353,7 +399,7 @@ class LLM:
             cache_hit=hit,
             cache_miss=miss,
             output=output,
-            when=datetime.now(timezone.utc),
+            when=_now(),
         )
         return Usage(
             requests=1,
@@ -380,7 +426,7 @@ class LLM:
                 reasoning_tokens=usage.reasoning_tokens,
                 latency_s=round(latency, 4),
                 cost_usd=usage.cost_usd,
-                peak=int(self.prices.is_peak(datetime.now(timezone.utc))),
+                peak=int(self.prices.is_peak(_now())),
                 cached=int(cached),
                 attempts=attempts,
             )
@@ -584,6 +630,10 @@ def _map_exception(
     import openai
 
     n = attempts
+    if isinstance(exc, openai.LengthFinishReasonError):
+        return errors.TruncatedResponseError("the reply was cut off at max_tokens"), None
+    if isinstance(exc, openai.ContentFilterFinishReasonError):
+        return errors.ContentFilteredError("the reply was withheld by the content filter"), None
     if isinstance(exc, openai.APITimeoutError):
         return errors.APITimeoutError(
             f"no answer within the time limit (after {n} attempt(s))", attempts=n
