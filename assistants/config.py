@@ -81,18 +81,36 @@ class ReviewSettings(_Section):
 class PaperSettings(_Section):
     """``[tool.assistants.paper]``."""
 
-    token_budget: int = Field(default=120_000, gt=1000)
+    token_budget: int = Field(
+        default=120_000, gt=1000, description="above this many input tokens: map-reduce"
+    )
+    chunk_tokens: int = Field(
+        default=24_000, gt=500, description="map-reduce: target tokens of paper text per chunk"
+    )
+    cut_references: bool = Field(default=True, description="leave the references out")
     max_pages: int = Field(default=2_000, gt=0)
-    extract_timeout: float = Field(default=60.0, gt=0)
+    max_file_mb: float = Field(default=200.0, gt=0)
+    max_page_chars: int = Field(default=200_000, gt=0, description="longer page text is cut")
+    max_memory_mb: int = Field(default=2_048, ge=256, description="PDF reader memory limit")
+    extract_timeout: float = Field(default=60.0, gt=0, description="seconds per file")
+    page_timeout: float = Field(default=10.0, gt=0, description="seconds per page")
     concurrency: int | None = Field(default=None, gt=0)
+    ensemble: int = Field(default=1, ge=1, le=16, description="reviews per paper (review)")
 
 
 class MathSettings(_Section):
     """``[tool.assistants.math]``."""
 
-    samples: int = Field(default=1, ge=1, le=64)
-    verify_timeout: float = Field(default=5.0, gt=0)
-    concurrency: int | None = Field(default=None, gt=0)
+    samples: int = Field(default=1, ge=1, le=64, description="self-consistency samples")
+    verify_timeout: float = Field(
+        default=5.0, gt=0, description="seconds per Math-Verify check (our own limit)"
+    )
+    concurrency: int | None = Field(
+        default=None, gt=0, description="parallel requests (default: the global concurrency)"
+    )
+    estimate_output_tokens: int = Field(
+        default=4_000, gt=0, description="output tokens per reply assumed by --dry-run"
+    )
 
 
 class Settings(BaseSettings):

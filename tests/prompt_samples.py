@@ -7,4 +7,6 @@ from typing import Any
 SAMPLES: dict[str, dict[str, Any]] = {
     "llm/json_schema.j2": {"schema": '{"type": "object"}'},
     "llm/repair.j2": {"problem": "- score: Input should be less than or equal to 5"},
+    "math/system.j2": {},
+    "math/user.j2": {"problem": "What is 1/2 + 1/4?"},
 }

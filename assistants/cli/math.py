@@ -1,0 +1,248 @@
+"""``assistants math``: solve one problem (reasoning streamed live) or score a JSONL file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ._common import (
+    console,
+    dry_run_option,
+    emit,
+    format_option,
+    interactive,
+    no_cache_option,
+    output_option,
+    progress,
+    settings_for,
+)
+
+if TYPE_CHECKING:
+    from ..tasks.math import MathEstimate
+
+SAMPLES_HELP = (
+    "Self-consistency: solve K times in parallel, group the answers by mathematical "
+    "equivalence and keep the majority (default: the math.samples setting, 1)."
+)
+
+
+@click.group()
+def math() -> None:
+    """Solve math problems in thinking mode: the final answer is extracted from \\boxed{},
+    checked with Math-Verify, and optionally voted on over several samples."""
+
+
+def _estimate_text(est: MathEstimate) -> str:
+    return (
+        f"dry run: nothing was sent\n"
+        f"model: {est.model}\n"
+        f"problems: {est.problems} · requests: {est.requests}\n"
+        f"input tokens: {est.input_tokens:,} · output tokens (assumed): {est.output_tokens:,}\n"
+        f"estimated cost: ${est.cost_usd:.4f}\n"
+        f"--- system prompt ---\n{est.system_prompt}"
+        f"--- first request ---\n{est.first_request}"
+    )
+
+
+def _emit_estimate(est: MathEstimate, fmt: str, output: Path | None) -> None:
+    if fmt == "json":
+        emit(est.model_dump_json(indent=2), output)
+    else:
+        emit(_estimate_text(est), output)
+
+
+class _Live:
+    """Terminal feedback while the model thinks: dimmed reasoning on stderr with
+    ``--show-reasoning`` (then the answer as it streams), else a one-line indicator on a
+    terminal only. Stdout stays clean for the result."""
+
+    def __init__(self, show_reasoning: bool, samples: int) -> None:
+        self.show = show_reasoning
+        self.err = console(stderr=True)
+        self.status: Any = None
+        self.chars = 0
+        self.in_answer = False
+        self.label = "thinking…" + (f" ({samples} samples)" if samples > 1 else "")
+        if not show_reasoning and interactive():
+            self.status = self.err.status(self.label, spinner="dots")
+
+    def __enter__(self) -> _Live:
+        if self.status is not None:
+            self.status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.stop()
+        if self.show and (self.chars or self.in_answer):
+            self.err.print()
+
+    def on_reasoning(self, text: str) -> None:
+        self.chars += len(text)
+        if self.show:
+            self.err.print(text, style="dim", end="", markup=False, highlight=False)
+        elif self.status is not None:
+            self.status.update(f"{self.label} {self.chars:,} characters of reasoning")
+
+    def on_content(self, text: str) -> None:
+        if self.show:
+            if not self.in_answer:
+                self.err.print("\n")
+            self.err.print(text, end="", markup=False, highlight=False)
+        elif self.status is not None and not self.in_answer:
+            self.status.update("writing the answer…")
+        self.in_answer = True
+
+
+def _read_problem(problem: str | None) -> str:
+    if problem is None or problem == "-":
+        if sys.stdin.isatty():
+            raise click.UsageError('give a PROBLEM (e.g. "What is 2^10?") or pipe one on stdin')
+        problem = sys.stdin.read()
+    return problem
+
+
+@math.command()
+@click.argument("problem", required=False)
+@click.option("--samples", "-k", type=click.IntRange(1, 64), default=None, help=SAMPLES_HELP)
+@click.option(
+    "--reference",
+    "-r",
+    default=None,
+    metavar="ANSWER",
+    help="Check the answer against this (0.5, \\frac{1}{2}, '#### 18' all work).",
+)
+@click.option(
+    "--show-reasoning", is_flag=True, help="Stream the reasoning live (dimmed, on stderr)."
+)
+@format_option("text", "json", "markdown")
+@output_option
+@dry_run_option
+@no_cache_option
+def solve(
+    problem: str | None,
+    samples: int | None,
+    reference: str | None,
+    show_reasoning: bool,
+    fmt: str,
+    output: Path | None,
+    dry_run: bool,
+    no_cache: bool,
+) -> None:
+    """Solve PROBLEM (or stdin) and print the checked final answer.
+
+    \b
+    Examples:
+      assistants math solve "What is the sum of the first 100 positive integers?"
+      assistants math solve "Solve x^2 = 2 for x > 0" --reference "\\sqrt{2}"
+      assistants math solve "..." --samples 5 --format json
+    """
+    from ..tasks.math import estimate_math, solve_math
+
+    text = _read_problem(problem)
+    settings = settings_for(no_cache=no_cache)
+    if dry_run:
+        _emit_estimate(estimate_math([text], samples=samples, settings=settings), fmt, output)
+        return
+    k = samples or settings.math.samples
+    with _Live(show_reasoning, k) as live:
+        sol = solve_math(
+            text,
+            samples=samples,
+            reference=reference,
+            settings=settings,
+            on_reasoning=live.on_reasoning,
+            on_content=live.on_content,
+            show_reasoning=show_reasoning,
+        )
+    render: dict[str, Callable[[], str]] = {
+        "json": lambda: sol.model_dump_json(indent=2),
+        "markdown": sol.to_markdown,
+        "text": sol.to_text,
+    }
+    emit(render[fmt](), output)
+
+
+@math.command("eval")
+@click.argument(
+    "file",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--limit", "-n", type=click.IntRange(1), default=None, help="Only the first N.")
+@click.option("--samples", "-k", type=click.IntRange(1, 64), default=None, help=SAMPLES_HELP)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Per-item results (JSONL). Items already in it are skipped, so an interrupted "
+    "run resumes. Default: FILE-name.results.jsonl in the current folder.",
+)
+@click.option("--restart", is_flag=True, help="Ignore (and replace) existing results.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the summary report to this file instead of stdout.")  # fmt: skip
+@format_option("text", "json", "markdown")
+@dry_run_option
+@no_cache_option
+def eval_(
+    file: Path | None,
+    limit: int | None,
+    samples: int | None,
+    output: Path | None,
+    restart: bool,
+    report: Path | None,
+    fmt: str,
+    dry_run: bool,
+    no_cache: bool,
+) -> None:
+    """Score a JSONL FILE of problems: accuracy, tokens and cost.
+
+    Each line has "problem" (or "question") and "answer" (GSM8K's "... #### 18" is
+    understood); "id" is optional. Without FILE, the shipped sample of 50 GSM8K test
+    problems (MIT, OpenAI) is used.
+
+    \b
+    Examples:
+      assistants math eval --limit 10
+      assistants math eval problems.jsonl --samples 5 --output results.jsonl
+    """
+    from ..errors import PartialFailureError
+    from ..tasks.math import estimate_math, eval_math, load_problems, sample_file
+
+    source = file or sample_file()
+    settings = settings_for(no_cache=no_cache)
+    if dry_run:
+        problems = [p.problem for p in load_problems(source, limit=limit)]
+        _emit_estimate(estimate_math(problems, samples=samples, settings=settings), fmt, report)
+        return
+    results = output or Path(f"{source.stem}.results.jsonl")
+    try:
+        with progress("solving") as update:
+            result = eval_math(
+                source,
+                limit=limit,
+                samples=samples,
+                output=results,
+                restart=restart,
+                settings=settings,
+                progress=update,
+            )
+    except PartialFailureError as exc:
+        if exc.result is not None:
+            _emit_eval(exc.result, fmt, report)
+        raise
+    _emit_eval(result, fmt, report)
+
+
+def _emit_eval(result: Any, fmt: str, report: Path | None) -> None:
+    render: dict[str, Callable[[], str]] = {
+        "json": lambda: result.model_dump_json(indent=2),
+        "markdown": result.to_markdown,
+        "text": result.to_text,
+    }
+    emit(render[fmt](), report)

@@ -1,0 +1,114 @@
+"""Math solver: wall time of self-consistency (k samples in parallel) against one sample, at a
+fixed injected latency on the DeepSeek-protocol test server.
+
+    python benchmarks/bench_math.py [--latency 0.5] [--samples 5]
+
+Rows (each the median of --repeats runs; the response cache is off):
+  1 sample              one request
+  k samples, parallel   k different answers, so no early stop: ideal ratio 1.0 to one sample
+  k samples, sequential k one-sample solves in a loop, for contrast: ratio about k
+  k samples, early stop the first answers agree and the rest are slow (4x latency): the vote is
+                        decided early and the slow samples are cancelled; ideal ratio 1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from deepseek_server import DeepSeekServer, Reply  # noqa: E402
+
+from assistants.config import Settings, load_settings  # noqa: E402
+from assistants.tasks.math import solve_math  # noqa: E402
+
+
+def timed(func: Callable[[], Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.5, help="seconds per request")
+    parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    k, latency = args.samples, args.latency
+
+    with tempfile.TemporaryDirectory() as tmp, DeepSeekServer(latency=latency) as server:
+        settings: Settings = load_settings(
+            base_url=server.url,
+            api_key="sk-bench-0000000000000000",
+            api_flavor="deepseek",
+            cache_enabled=False,
+            ledger_enabled=False,
+            data_dir=Path(tmp),
+        )
+        counter = {"n": 0}
+        lock = threading.Lock()
+
+        def distinct(body: dict[str, Any]) -> Reply:
+            with lock:
+                counter["n"] += 1
+                n = counter["n"]
+            return Reply(f"\\boxed{{{n}}}", reasoning="thinking " * 50)
+
+        def agreeing_then_slow(body: dict[str, Any]) -> Reply:
+            with lock:
+                counter["n"] += 1
+                n = counter["n"] % k
+            if 0 < n <= k // 2 + 1:  # a majority answers at the base latency
+                return Reply("\\boxed{42}", reasoning="thinking " * 50)
+            return Reply("\\boxed{41}", reasoning="thinking " * 50, delay=3 * latency)
+
+        def solve(samples: int) -> Callable[[], Any]:
+            return lambda: solve_math("What is 6*7?", samples=samples, settings=settings)
+
+        def sequential() -> None:
+            for _ in range(k):
+                solve_math("What is 6*7?", samples=1, settings=settings)
+
+        server.responder = distinct
+        one = timed(solve(1), args.repeats)
+        parallel = timed(solve(k), args.repeats)
+        loop = timed(sequential, args.repeats)
+        counter["n"] = 0
+        server.responder = agreeing_then_slow
+        check = solve_math("What is 6*7?", samples=k, settings=settings)
+        counter["n"] = 0
+        early = timed(solve(k), args.repeats)
+        slow = 4 * latency
+
+    print(f"math self-consistency, latency {latency:.2f}s per request, k={k}")
+    print(f"{'case':<28}{'wall s':>8}{'ratio to 1':>12}")
+    rows = [
+        ("1 sample", one),
+        (f"{k} samples, parallel", parallel),
+        (f"{k} samples, sequential", loop),
+        (f"{k} samples, early stop", early),
+    ]
+    for name, value in rows:
+        print(f"{name:<28}{value:>8.3f}{value / one:>12.2f}")
+    print(
+        f"early stop: {check.votes} of {check.voters} agreed, stopped_early={check.stopped_early}; "
+        f"without it the slow samples would take {slow:.2f}s"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""`assistants math solve|eval` through click's CliRunner against the test server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from deepseek_server import DeepSeekServer, Reply
+
+from assistants.cli import cli
+from assistants.tasks.math import EvalItem
+
+
+def run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), input=stdin)
+
+
+@pytest.mark.parametrize("command", [["math"], ["math", "solve"], ["math", "eval"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    # the first docstring line is real help, not a placeholder
+    body = result.output.split("\n\n")[1].strip()
+    assert len(body) > 20
+
+
+def test_solve_text(server: DeepSeekServer) -> None:
+    server.enqueue(Reply("So \\boxed{\\frac{3}{4}}", reasoning="secret thoughts"))
+    result = run("math", "solve", "What is 1/2 + 1/4?", "--reference", "0.75")
+    assert result.exit_code == 0, result.output
+    assert "Answer: 3/4" in result.stdout
+    assert "LaTeX:  \\frac{3}{4}" in result.stdout
+    assert "matches the reference (0.75)" in result.stdout
+    assert "secret thoughts" not in result.stdout + result.stderr  # hidden by default
+
+
+def test_solve_show_reasoning_streams_to_stderr(server: DeepSeekServer) -> None:
+    server.enqueue(Reply("So \\boxed{7}", reasoning="three plus four is seven"))
+    result = run("math", "solve", "3+4?", "--show-reasoning")
+    assert result.exit_code == 0, result.output
+    assert "three plus four is seven" in result.stderr
+    assert "three plus four is seven" not in result.stdout
+    assert "Answer: 7" in result.stdout
+
+
+def test_solve_json_round_trips(server: DeepSeekServer) -> None:
+    server.enqueue(Reply("\\boxed{2}"), Reply("\\boxed{2.0}"), Reply("\\boxed{3}"))
+    result = run("math", "solve", "1+1?", "--samples", "3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["status"] == "self_consistent"
+    assert data["votes"] == 2
+    assert data["samples_requested"] == 3
+
+
+def test_solve_markdown_to_file(server: DeepSeekServer, tmp_path: Path) -> None:
+    server.enqueue(Reply("\\boxed{\\sqrt{2}}", reasoning="r"))
+    out = tmp_path / "answer.md"
+    result = run("math", "solve", "sqrt 2?", "-f", "markdown", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "$$\n\\sqrt{2}\n$$" in out.read_text()
+
+
+def test_solve_reads_stdin(server: DeepSeekServer) -> None:
+    server.enqueue(Reply("\\boxed{10}"))
+    result = run("math", "solve", stdin="What is 5+5?")
+    assert result.exit_code == 0, result.output
+    assert "What is 5+5?" in server.chat_requests[-1].body["messages"][-1]["content"]
+
+
+def test_solve_dry_run_sends_nothing(server: DeepSeekServer) -> None:
+    result = run("math", "solve", "What is 2+2?", "--samples", "4", "--dry-run", "-f", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["requests"] == 4
+    assert data["input_tokens"] > 0
+    assert data["cost_usd"] > 0
+    assert server.chat_requests == []
+
+
+def test_dry_run_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run("math", "solve", "2+2?", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing was sent" in result.stdout
+
+
+def test_solve_without_key_is_a_one_line_error() -> None:
+    result = run("math", "solve", "2+2?")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.output
+
+
+def test_solve_api_error_exit_code(server: DeepSeekServer) -> None:
+    server.fail_next(402)
+    result = run("math", "solve", "2+2?")
+    assert result.exit_code == 5
+    assert result.stderr.splitlines()[0].startswith("error: ")
+
+
+def test_bad_samples_is_a_usage_error() -> None:
+    assert run("math", "solve", "2+2?", "--samples", "0").exit_code == 2
+
+
+def test_eval_writes_results_and_resumes(server: DeepSeekServer, tmp_path: Path) -> None:
+    data = tmp_path / "probs.jsonl"
+    data.write_text(
+        "\n".join(
+            json.dumps({"question": q, "answer": a})
+            for q, a in [("q1: 1+1?", "#### 2"), ("q2: 2+2?", "#### 4"), ("q3: 3+3?", "#### 6")]
+        )
+    )
+    answers = {"q1:": "2", "q2:": "5", "q3:": "6"}
+
+    def respond(body: dict[str, Any]) -> Reply:
+        text = str(body["messages"][-1]["content"])
+        return Reply(next(f"\\boxed{{{a}}}" for q, a in answers.items() if q in text))
+
+    server.responder = respond
+    out = tmp_path / "res.jsonl"
+    result = run("math", "eval", str(data), "--limit", "2", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Accuracy: 50% (1 of 2 correct)" in result.stdout
+    assert len(out.read_text().splitlines()) == 2
+
+    result = run("math", "eval", str(data), "--output", str(out), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["scored"], report["skipped"], report["correct"]) == (1, 2, 2)
+    assert len(server.chat_requests) == 3
+    assert {EvalItem.model_validate_json(x).id for x in out.read_text().splitlines()} == {
+        "1",
+        "2",
+        "3",
+    }
+
+
+def test_eval_default_results_file_and_shipped_sample(server: DeepSeekServer) -> None:
+    server.responder = lambda body: Reply("\\boxed{18}")
+    result = run("math", "eval", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    assert "Accuracy: 50% (1 of 2 correct)" in result.stdout  # 18 is right for item 1 only
+    assert Path("gsm8k_sample.results.jsonl").is_file()
+
+
+def test_eval_dry_run(server: DeepSeekServer) -> None:
+    result = run("math", "eval", "--limit", "5", "--samples", "2", "--dry-run", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["requests"] == 10
+    assert server.chat_requests == []
+
+
+def test_eval_partial_failure_prints_report_and_exits_7(
+    server: DeepSeekServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANTS_MAX_RETRIES", "0")
+    monkeypatch.setenv("ASSISTANTS_MATH__CONCURRENCY", "1")
+    server.enqueue(Reply("\\boxed{18}"), Reply("", status=500))
+    result = run("math", "eval", "--limit", "2", "-o", str(tmp_path / "r.jsonl"))
+    assert result.exit_code == 7
+    assert "Accuracy: 100% (1 of 1 correct)" in result.stdout
+    assert "error: 1 of 2 problem(s) failed" in result.stderr
+
+
+def test_eval_bad_file_is_exit_4(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{nope\n")
+    result = run("math", "eval", str(bad))
+    assert result.exit_code == 4
+    assert "not valid JSON" in result.stderr
+
+
+def test_thinking_indicator_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistants.cli import math as math_cli
+
+    monkeypatch.setattr(math_cli, "interactive", lambda: True)
+    live = math_cli._Live(show_reasoning=False, samples=3)
+    assert live.status is not None
+    with live:
+        live.on_reasoning("abc")
+        live.on_reasoning("de")
+        assert live.chars == 5
+        assert "5 characters of reasoning" in str(live.status.status)
+        live.on_content("x")
+        assert str(live.status.status) == "writing the answer…"
+    monkeypatch.setattr(math_cli, "interactive", lambda: False)
+    assert math_cli._Live(show_reasoning=False, samples=1).status is None

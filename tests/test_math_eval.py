@@ -1,0 +1,233 @@
+"""eval_math over real HTTP with scripted replies: exact accuracy, the results file, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deepseek_server import DeepSeekServer, Reply
+
+from assistants import errors
+from assistants.config import load_settings
+from assistants.tasks.math import EvalItem, EvalReport, eval_math, load_problems, sample_file
+
+# problem -> (reference as written in the file, what the scripted model answers)
+ITEMS: list[tuple[str, Any, Reply]] = [
+    ("p1: 16-3-4 eggs at $2?", "9*2=18\n#### 18", Reply("\\boxed{18}", reasoning="r")),
+    ("p2: half of one?", "0.5", Reply("\\boxed{\\frac{1}{2}}", reasoning="r")),
+    ("p3: 1000 plus 0?", "#### 1,000", Reply("\\boxed{1000}", reasoning="r")),
+    ("p4: 2+2?", "4", Reply("\\boxed{5}", reasoning="r")),  # wrong
+    ("p5: 3+3?", "6", Reply("six, I think", reasoning="r")),  # no box
+    ("p6: hard?", "1", Reply("", reasoning="cut", finish_reason="length")),  # truncated
+    ("p7: 25%?", "$\\frac{1}{4}$", Reply("\\boxed{25\\%}", reasoning="r")),
+    ("p8: interval?", "(0, 1]", Reply("\\boxed{[0,1]}", reasoning="r")),  # wrong
+]
+EXPECTED_CORRECT = {"1", "2", "3", "7"}
+
+
+def _write(path: Path, with_ids: bool = False) -> Path:
+    with path.open("w", encoding="utf-8") as f:
+        for i, (problem, ref, _) in enumerate(ITEMS, 1):
+            row: dict[str, Any] = {"question" if i % 2 else "problem": problem, "answer": ref}
+            if with_ids:
+                row["id"] = f"item-{i}"
+            f.write(json.dumps(row) + "\n")
+    return path
+
+
+def _respond(server: DeepSeekServer) -> None:
+    by_problem = {problem: reply for problem, _, reply in ITEMS}
+
+    def respond(body: dict[str, Any]) -> Reply:
+        text = str(body["messages"][-1]["content"])
+        for problem, reply in by_problem.items():
+            if problem in text:
+                return reply
+        raise AssertionError(f"unexpected request: {text}")
+
+    server.responder = respond
+
+
+def test_accuracy_is_exact_on_scripted_replies(server: DeepSeekServer, tmp_path: Path) -> None:
+    _respond(server)
+    out = tmp_path / "results.jsonl"
+    report = eval_math(_write(tmp_path / "p.jsonl"), output=out)
+    assert report.total == 8
+    assert report.scored == 8
+    assert report.skipped == 0
+    assert report.correct == 4
+    assert report.accuracy == 0.5
+    assert {item.id for item in report.items if item.correct} == EXPECTED_CORRECT
+    assert report.statuses == {
+        "matches_reference": 4,
+        "mismatch": 2,
+        "no_answer": 1,
+        "truncated": 1,
+    }
+    assert report.usage.requests == 8
+    assert report.usage.output_tokens > 0
+    lines = [EvalItem.model_validate_json(line) for line in out.read_text().splitlines()]
+    assert sorted(item.id for item in lines) == [str(i) for i in range(1, 9)]
+    by_id = {item.id: item for item in lines}
+    assert by_id["1"].reference == "18"
+    assert by_id["3"].reference == "1,000"
+    assert by_id["6"].status == "truncated"
+    assert EvalReport.model_validate_json(report.model_dump_json()) == report
+
+
+def test_resume_skips_scored_items(server: DeepSeekServer, tmp_path: Path) -> None:
+    _respond(server)
+    data = _write(tmp_path / "p.jsonl", with_ids=True)
+    out = tmp_path / "results.jsonl"
+    first = eval_math(data, output=out, limit=3)
+    assert (first.scored, first.skipped, first.correct) == (3, 0, 3)
+    assert len(server.chat_requests) == 3
+
+    second = eval_math(data, output=out)
+    assert (second.scored, second.skipped, second.total) == (5, 3, 8)
+    assert len(server.chat_requests) == 8  # only the 5 new items were asked
+    asked = [str(r.body["messages"][-1]["content"]) for r in server.chat_requests[3:]]
+    assert not any("p1:" in text or "p2:" in text or "p3:" in text for text in asked)
+    assert second.correct == 4
+    assert second.accuracy == 0.5  # resumed items count
+    assert second.previous_cost_usd == pytest.approx(first.usage.cost_usd)
+    assert len(out.read_text().splitlines()) == 8
+
+    third = eval_math(data, output=out)
+    assert (third.scored, third.skipped, third.accuracy) == (0, 8, 0.5)
+    assert len(server.chat_requests) == 8
+
+
+def test_resume_ignores_a_torn_last_line(server: DeepSeekServer, tmp_path: Path) -> None:
+    _respond(server)
+    data = _write(tmp_path / "p.jsonl")
+    out = tmp_path / "results.jsonl"
+    eval_math(data, output=out, limit=2)
+    with out.open("a") as f:
+        f.write('{"id": "3", "line": 3, "probl')  # an interrupted write
+    report = eval_math(data, output=out, limit=3)
+    assert (report.scored, report.skipped) == (1, 2)
+
+
+def test_restart_scores_everything_again(server: DeepSeekServer, tmp_path: Path) -> None:
+    _respond(server)
+    data = _write(tmp_path / "p.jsonl")
+    out = tmp_path / "results.jsonl"
+    eval_math(data, output=out, limit=2)
+    report = eval_math(data, output=out, limit=2, restart=True)
+    assert (report.scored, report.skipped) == (2, 0)
+    assert len(out.read_text().splitlines()) == 2
+
+
+def test_failed_items_are_not_written_and_are_retried(
+    server: DeepSeekServer, tmp_path: Path
+) -> None:
+    data = _write(tmp_path / "p.jsonl")
+    out = tmp_path / "results.jsonl"
+    settings = load_settings(max_retries=0, math={"concurrency": 1})
+    server.enqueue(Reply("\\boxed{18}"), Reply("", status=503), Reply("\\boxed{1000}"))
+    with pytest.raises(errors.PartialFailureError) as caught:
+        eval_math(data, output=out, limit=3, settings=settings)
+    report = caught.value.result
+    assert isinstance(report, EvalReport)
+    assert (report.scored, report.correct) == (2, 2)
+    assert list(report.failures) == ["2"]
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["1", "3"]
+
+    server.enqueue(Reply("\\boxed{0.5}"))
+    again = eval_math(data, output=out, limit=3, settings=settings)
+    assert (again.scored, again.skipped, again.correct) == (1, 2, 3)
+
+
+def test_authentication_failure_stops_the_eval(server: DeepSeekServer, tmp_path: Path) -> None:
+    server.fail_next(401, times=20)
+    with pytest.raises(errors.AuthenticationError):
+        eval_math(_write(tmp_path / "p.jsonl"), output=tmp_path / "r.jsonl")
+
+
+def test_eval_with_samples_votes(server: DeepSeekServer, tmp_path: Path) -> None:
+    data = tmp_path / "one.jsonl"
+    data.write_text(json.dumps({"problem": "x?", "answer": "1/2"}) + "\n")
+    server.enqueue(Reply("\\boxed{0.5}"), Reply("\\boxed{3}"), Reply("\\boxed{\\frac{1}{2}}"))
+    settings = load_settings(math={"concurrency": 1})
+    report = eval_math(data, samples=3, settings=settings)
+    item = report.items[0]
+    assert (item.correct, item.votes, item.voters) == (True, 2, 3)
+    assert report.output is None
+
+
+def test_progress_callback(server: DeepSeekServer, tmp_path: Path) -> None:
+    _respond(server)
+    seen: list[tuple[int, int]] = []
+    eval_math(_write(tmp_path / "p.jsonl"), limit=4, progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 4)
+    assert seen[-1] == (4, 4)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json\n", "not valid JSON"),
+        ('{"problem": "x"}\n', "needs 'problem'"),
+        ('{"answer": "1"}\n', "needs 'problem'"),
+        ('[1, 2]\n', "expected a JSON object"),
+        ('{"id": 1, "problem": "a", "answer": 1}\n{"id": 1, "problem": "b", "answer": 2}\n',
+         "duplicate id"),
+        ("\n\n", "no problems"),
+    ],
+)  # fmt: skip
+def test_bad_eval_files_are_input_errors(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    with pytest.raises(errors.InputError, match=message):
+        load_problems(path)
+
+
+def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(errors.InputError, match="no such file"):
+        eval_math(tmp_path / "nope.jsonl")
+
+
+def test_shipped_sample_loads() -> None:
+    problems = load_problems(sample_file())
+    assert len(problems) == 50
+    assert problems[0].id == "gsm8k-test-0001"
+    assert problems[0].reference == "18"
+    assert all(p.reference and p.problem for p in problems)
+    assert len(load_problems(sample_file(), limit=5)) == 5
+
+
+def test_input_shapes_are_understood(server: DeepSeekServer) -> None:
+    data = Path(__file__).parent / "data" / "math" / "mixed.jsonl"
+    problems = load_problems(data)
+    assert [(p.id, p.reference) for p in problems] == [
+        ("gsm", "7"),
+        ("math-style", "\\frac{5}{6}"),
+        ("number", "0.5"),
+        ("interval", "(-1, 1)"),
+        ("matrix", "\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}"),
+    ]
+    assert problems[4].line == 6  # the blank line is skipped but counted
+    answers = {
+        "Tom has": "7",
+        "frac{1}{2} +": "0.8333",  # a rounded decimal is not 5/6
+        "0.1 times": "1/2",
+        "x^2 < 1": "-1 < x < 1",
+        "identity": "\\begin{pmatrix}1 & 0\\\\ 0 & 1\\end{pmatrix}",
+    }
+
+    def respond(body: dict[str, Any]) -> Reply:
+        text = str(body["messages"][-1]["content"])
+        return Reply(next(f"\\boxed{{{a}}}" for key, a in answers.items() if key in text))
+
+    server.responder = respond
+    report = eval_math(data)
+    assert {item.id: item.correct for item in report.items} == {
+        "gsm": True,
+        "math-style": False,
+        "number": True,
+        "interval": True,
+        "matrix": True,
+    }
