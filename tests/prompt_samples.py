@@ -8,5 +8,41 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "llm/json_schema.j2": {"schema": '{"type": "object"}'},
     "llm/repair.j2": {"problem": "- score: Input should be less than or equal to 5"},
     "math/system.j2": {},
+    "paper/system.j2": {"language": "English"},
+    "paper/paper.j2": {
+        "part": None,
+        "parts": None,
+        "sections": None,
+        "title": "Widgets at Scale",
+        "page_count": 2,
+        "references_cut": True,
+        "text": "[page 1]\nAbstract\nWe scale widgets.\n[page 2]\n1 Introduction\nWidgets.",
+    },
+    "paper/analyze.j2": {},
+    "paper/ask.j2": {"question": "Which datasets are used?"},
+    "paper/map.j2": {"part": 2, "parts": 3},
+    "paper/notes.j2": {
+        "title": "Widgets at Scale",
+        "notes": [{"part": 1, "parts": 2, "sections": "1 Introduction", "json": "{}"}],
+    },
+    "paper/reduce.j2": {"title": "Widgets at Scale", "parts": 2},
+    "paper/review.j2": {"reviewer": 1, "reviewers": 3},
+    "paper/meta_review.j2": {"title": "Widgets at Scale", "reviews": ['{"overall": 6}']},
+    "review/system.j2": {"mode": "diff", "instructions": "Prefer pathlib over os.path."},
+    "review/request.j2": {
+        "mode": "path",
+        "units": [
+            {
+                "marker": "0123456789ab",
+                "path_json": '"src/app.py"',
+                "language": "python",
+                "start": 1,
+                "end": 2,
+                "part": 1,
+                "parts": 1,
+                "body": "    1 | import os\n    2 | print(os.getcwd())",
+            }
+        ],
+    },
     "math/user.j2": {"problem": "What is 1/2 + 1/4?"},
 }

@@ -25,7 +25,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -485,10 +485,16 @@ class LLM:
         *,
         max_tokens: int | None = None,
         on_reasoning: Callback | None = None,
+        schema_in: Literal["system", "last"] = "system",
     ) -> tuple[M, Reply]:
         """Ask for ``schema`` as JSON (JSON mode), validate it with pydantic, and on failure
         show the model its validation error once. Raises
-        :class:`~assistants.errors.StructuredOutputError` (with the raw reply) after that."""
+        :class:`~assistants.errors.StructuredOutputError` (with the raw reply) after that.
+
+        The JSON Schema (generated from ``schema``) is appended to the system message, or with
+        ``schema_in="last"`` to the last message: use that when requests with different
+        schemas share a long prefix (one paper, many questions) so the API's prefix cache
+        serves all of them."""
         from ..prompts import render
 
         msgs = _normalize(messages)
@@ -497,7 +503,10 @@ class LLM:
             prompts_dir=self.settings.prompts_dir,
             schema=json.dumps(schema.model_json_schema(), ensure_ascii=False),
         )
-        if msgs and msgs[0][0] == "system":
+        if schema_in == "last" and msgs:
+            role, text = msgs[-1]
+            msgs[-1] = (role, f"{text}\n\n{instructions}")
+        elif msgs and msgs[0][0] == "system":
             msgs[0] = ("system", f"{msgs[0][1]}\n\n{instructions}")
         else:
             msgs.insert(0, ("system", instructions))

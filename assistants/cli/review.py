@@ -1,0 +1,280 @@
+"""``assistants review``: a thin layer over :mod:`assistants.tasks.review`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ._common import (
+    dry_run_option,
+    emit,
+    format_option,
+    no_cache_option,
+    output_option,
+    progress,
+    settings_for,
+)
+
+if TYPE_CHECKING:
+    from ..tasks.review import Review
+
+__all__ = ["review"]
+
+_SEVERITIES = ["critical", "high", "medium", "low", "never"]
+
+
+def _read_instructions(value: str | None) -> str | None:
+    if value is None or not value.startswith("@"):
+        return value
+    from ..errors import InputError
+
+    path = Path(value[1:]).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"--instructions {value}: cannot read {path} ({exc.strerror or exc})",
+            hint="give the text itself, or @FILE with a readable file",
+        ) from None
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def _run_with_deadline(func: Any, timeout: float) -> Any:
+    """Run ``func()`` in a daemon thread; raise TimeoutError after ``timeout`` seconds."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = func()
+        except BaseException as exc:  # handed back to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="assistants-review", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--staged", is_flag=True, help="Review the staged changes (git index vs HEAD).")
+@click.option(
+    "--diff",
+    "diff_ref",
+    metavar="REF",
+    default=None,
+    help="Review the changes since REF (working tree vs REF; A..B or A...B for commits).",
+)
+@format_option("text", "markdown", "json", "sarif", "github")
+@output_option
+@click.option(
+    "--fail-on",
+    type=click.Choice(_SEVERITIES),
+    default=None,
+    help="Exit 1 when a finding is at or above this severity "
+    "[default: review.fail_on setting, high].",
+)
+@click.option(
+    "--concurrency", "-j", type=click.IntRange(1, 256), default=None, help="Parallel requests."
+)
+@click.option("--think/--no-think", default=None, help="Use thinking mode (slower, deeper).")
+@dry_run_option
+@no_cache_option
+@click.option("--include", multiple=True, metavar="GLOB", help="Only review matching files.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files.")
+@click.option(
+    "--instructions",
+    metavar="TEXT|@FILE",
+    default=None,
+    help="Extra review instructions (text, or @path to read them from a file).",
+)
+@click.option(
+    "--hook",
+    is_flag=True,
+    help="Pre-commit mode: staged changes (or the pushed range), the hook time limit, and a "
+    "warning instead of a failure when there is no key or the API is unreachable.",
+)
+@click.option(
+    "--fail-closed",
+    is_flag=True,
+    help="With --hook: block the commit when the review cannot run (no key, API down, timeout).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="With --hook: time limit in seconds [default: review.hook_timeout setting, 120].",
+)
+@click.option(
+    "--json-schema",
+    is_flag=True,
+    help="Print the JSON schema of the --format json report and exit.",
+)
+def review(
+    paths: tuple[Path, ...],
+    staged: bool,
+    diff_ref: str | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    concurrency: int | None,
+    think: bool | None,
+    dry_run: bool,
+    no_cache: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    instructions: str | None,
+    hook: bool,
+    fail_closed: bool,
+    timeout: float | None,
+    json_schema: bool,
+) -> None:
+    """Review code: PATHS (default: the current folder), the staged changes or a diff.
+
+    Findings carry file, lines (checked against the file), severity, category, explanation
+    and a suggested fix. Secrets are redacted before anything is sent. Exit codes: 0 ok,
+    1 a finding at or above --fail-on, 7 some files could not be reviewed (partial),
+    others as for every command. Without an API key, a plain `assistants review PATH` shows
+    the dry run (requests, tokens, estimated cost) and says how to add a key.
+
+    \b
+    Examples:
+      assistants review src/
+      assistants review --staged --fail-on medium
+      assistants review --diff main --format sarif -o review.sarif
+      assistants review --dry-run .
+    """
+    from ..errors import APIError, AssistantsError, InputError, MissingAPIKeyError
+
+    if json_schema:
+        import json
+
+        from ..tasks.review import Review
+
+        schema = Review.model_json_schema(mode="serialization")
+        emit(json.dumps(schema, indent=2), output)
+        return
+    if staged and diff_ref:
+        raise click.UsageError("use either --staged or --diff REF, not both")
+    if fail_closed and not hook:
+        raise click.UsageError("--fail-closed only applies with --hook")
+    settings = settings_for(no_cache=no_cache)
+    gate = fail_on or settings.review.fail_on
+    text_instructions = _read_instructions(instructions)
+    if hook and not staged and not diff_ref:
+        pushed_from = os.environ.get("PRE_COMMIT_FROM_REF")
+        pushed_to = os.environ.get("PRE_COMMIT_TO_REF")
+        if pushed_from and pushed_to:  # pre-push stage: review what is being pushed
+            diff_ref = f"{pushed_from}...{pushed_to}"
+        else:
+            staged = True
+
+    def run(dry: bool, callback: Any = None) -> Review:
+        from ..tasks.review import review_diff, review_path
+
+        common: dict[str, Any] = {
+            "settings": settings,
+            "dry_run": dry,
+            "think": think,
+            "include": include,
+            "exclude": exclude,
+            "instructions": text_instructions,
+            "concurrency": concurrency,
+            "progress": callback,
+        }
+        if staged or diff_ref:
+            return review_diff(diff_ref, staged=staged, paths=paths, **common)
+        return review_path(list(paths) or ["."], **common)
+
+    def attempt() -> Review:
+        if hook or dry_run:
+            return run(dry_run)
+        with progress("reviewing") as callback:
+            return run(False, callback)
+
+    fell_back = False
+    try:
+        if hook:
+            limit = timeout or settings.review.hook_timeout
+            try:
+                result = _run_with_deadline(attempt, limit)
+            except TimeoutError:
+                message = f"the review did not finish within {limit:g}s"
+                if fail_closed:
+                    raise APIError(message, hint="raise --timeout or review.hook_timeout") from None
+                _warn(f"{message}; not blocking (use --fail-closed to block)")
+                sys.exit(0)
+        else:
+            result = attempt()
+    except MissingAPIKeyError as exc:
+        if hook and not fail_closed:
+            _warn(f"{exc.message}; the review was skipped (use --fail-closed to block)")
+            sys.exit(0)
+        if hook or dry_run:
+            raise
+        fell_back = True
+        result = run(True)
+    except (APIError, TimeoutError) as exc:
+        if hook and not fail_closed:
+            _warn(f"the review could not run: {exc}; not blocking (use --fail-closed to block)")
+            sys.exit(0)
+        raise
+    except AssistantsError as exc:
+        if hook and not fail_closed and not isinstance(exc, InputError):
+            _warn(f"the review could not run: {exc.message}; not blocking")
+            sys.exit(0)
+        raise
+
+    _emit(result, fmt, output)
+    if fell_back:
+        _warn(
+            "no API key, so this was a dry run (nothing was sent). To review for real, set "
+            "DEEPSEEK_API_KEY (export it or put it in .env) and run again."
+        )
+        sys.exit(0)
+    if result.dry_run:
+        sys.exit(0)
+    code = result.exit_code(gate)
+    if code == 1:
+        at = [f for f in result.findings if _rank(f.severity) >= _rank(gate)]
+        click.echo(f"review: {len(at)} finding(s) at or above {gate}; failing", err=True)
+    elif result.failed:
+        click.echo(
+            f"review: {len(result.failed)} file(s) could not be reviewed (partial result)",
+            err=True,
+        )
+    sys.exit(code)
+
+
+def _rank(severity: str) -> int:
+    from ..tasks.review import SEVERITY_RANK
+
+    return SEVERITY_RANK[severity]
+
+
+def _emit(result: Review, fmt: str, output: Path | None) -> None:
+    from ..render.review import print_text, render
+
+    if fmt == "text" and output is None:
+        from ._common import console
+
+        print_text(result, console())
+        return
+    if fmt == "text":
+        from ..render.review import to_text
+
+        emit(to_text(result, color=False), output)
+        return
+    emit(render(result, fmt), output)

@@ -1,0 +1,1 @@
+"""Loaders: PDFs and text, source files, git diffs, secret redaction."""

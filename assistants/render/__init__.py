@@ -1,0 +1,1 @@
+"""Renderers: terminal text (rich), markdown, JSON, SARIF, GitHub annotations."""
