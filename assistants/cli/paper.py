@@ -1,0 +1,288 @@
+"""``assistants paper``: analyze, ask, chat and review — a thin layer over
+:mod:`assistants.tasks.paper`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._common import (
+    console,
+    dry_run_option,
+    emit,
+    format_option,
+    interactive,
+    lang_option,
+    no_cache_option,
+    output_option,
+    progress,
+    settings_for,
+)
+
+__all__ = ["paper"]
+
+
+def password_option(func: Any) -> Any:
+    return click.option(
+        "--password",
+        default=None,
+        metavar="PASSWORD",
+        help="Password of an encrypted PDF (or set ASSISTANTS_PDF_PASSWORD).",
+        envvar="ASSISTANTS_PDF_PASSWORD",
+        show_envvar=False,
+    )(func)
+
+
+FILE = click.Path(exists=False, path_type=Path)
+
+
+@click.group()
+def paper() -> None:
+    """Analyze, question and review research papers (PDF, .md, .txt).
+
+    Every claim cites the pages it rests on, e.g. (p. 3, 5); cited pages are checked against
+    the paper. The references section is left out of the analysis (appendices are kept).
+    """
+
+
+def _render(result: Any, fmt: str) -> str:
+    formats: dict[str, Callable[[], str]] = {
+        "json": lambda: result.model_dump_json(indent=2),
+        "markdown": result.to_markdown,
+        "text": result.to_text,
+    }
+    return formats[fmt]()
+
+
+@paper.command()
+@click.argument("target", type=FILE)
+@format_option("text", "markdown", "json")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the report to this file (for a folder: the folder for the reports and the "
+    "index; default ./paper-reports).",
+)
+@password_option
+@lang_option
+@dry_run_option
+@no_cache_option
+def analyze(
+    target: Path,
+    fmt: str,
+    output: Path | None,
+    password: str | None,
+    lang: str | None,
+    dry_run: bool,
+    no_cache: bool,
+) -> None:
+    """Analyze FILE (or every paper in a folder): summary, contributions, innovations, method,
+    key results, limitations and open questions, each citing pages.
+
+    \b
+    Examples:
+      assistants paper analyze paper.pdf
+      assistants paper analyze paper.pdf --format markdown -o report.md
+      assistants paper analyze papers/ -o reports/ --lang zh
+    """
+    settings = settings_for(no_cache=no_cache)
+    if target.is_dir():
+        _analyze_folder(target, fmt, output, password, lang, dry_run, settings)
+        return
+    from ..tasks.paper import analyze_paper
+
+    with progress(f"analysing {target.name}") as update:
+        result = analyze_paper(
+            target,
+            settings=settings,
+            lang=lang,
+            dry_run=dry_run,
+            password=password,
+            progress=update,
+        )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    emit(_render(result, fmt), output)
+
+
+def _analyze_folder(
+    folder: Path,
+    fmt: str,
+    output: Path | None,
+    password: str | None,
+    lang: str | None,
+    dry_run: bool,
+    settings: Any,
+) -> None:
+    from ..errors import PartialFailureError
+    from ..tasks.paper import analyze_folder
+
+    with progress(f"analysing papers in {folder}") as update:
+        batch = analyze_folder(
+            folder,
+            settings=settings,
+            lang=lang,
+            dry_run=dry_run,
+            password=password,
+            progress=update,
+        )
+    out = output or Path("paper-reports")
+    kind = "json" if fmt == "json" else ("text" if fmt == "text" else "markdown")
+    index = batch.write(out, kind)  # type: ignore[arg-type]
+    click.echo(index.read_text(encoding="utf-8"), nl=False)
+    click.echo(f"wrote {len(batch.analyses)} report(s) and {index}", err=True)
+    if batch.failures:
+        raise PartialFailureError(
+            f"{len(batch.failures)} of {len(batch.items)} papers failed (listed in {index.name})",
+            hint="see the failures in the index; the other reports were written",
+            result=batch,
+            failures={item.source: item.error or "" for item in batch.failures},
+        )
+
+
+@paper.command()
+@click.argument("file", type=FILE)
+@click.argument("question")
+@format_option("text", "markdown", "json")
+@output_option
+@password_option
+@lang_option
+@dry_run_option
+@no_cache_option
+def ask(
+    file: Path,
+    question: str,
+    fmt: str,
+    output: Path | None,
+    password: str | None,
+    lang: str | None,
+    dry_run: bool,
+    no_cache: bool,
+) -> None:
+    """Answer QUESTION from FILE, citing pages, or say that the paper does not answer it.
+
+    \b
+    Example:
+      assistants paper ask paper.pdf "Which datasets are used?"
+    """
+    from ..tasks.paper import ask_paper
+
+    settings = settings_for(no_cache=no_cache)
+    answer = ask_paper(
+        file, question, settings=settings, lang=lang, dry_run=dry_run, password=password
+    )
+    emit(_render(answer, fmt), output)
+
+
+@paper.command()
+@click.argument("file", type=FILE)
+@format_option("text", "markdown", "json")
+@password_option
+@lang_option
+@dry_run_option
+@no_cache_option
+def chat(
+    file: Path,
+    fmt: str,
+    password: str | None,
+    lang: str | None,
+    dry_run: bool,
+    no_cache: bool,
+) -> None:
+    """Ask questions about FILE one after another (the conversation is kept).
+
+    Reads one question per line from stdin until end of input or "exit"; works with a pipe:
+
+    \b
+      printf 'What is the method?\\nHow does it compare?\\n' | assistants paper chat paper.pdf
+    """
+    from ..tasks.paper import PaperChat
+
+    settings = settings_for(no_cache=no_cache)
+    session = PaperChat(file, settings=settings, lang=lang, password=password)
+    tty = sys.stdin.isatty()
+    err = console(stderr=True)
+    if tty:
+        title = session.paper.title or file.name
+        err.print(f"{title} · {session.paper.page_count} pages · empty line or 'exit' to stop")
+    while True:
+        if tty:
+            err.print("[bold]?[/bold] ", end="")
+        line = sys.stdin.readline()
+        if not line:
+            break
+        question = line.strip()
+        if question.lower() in {"exit", "quit", ":q"} or (tty and not question):
+            break
+        if not question:
+            continue
+        if interactive() and not dry_run:
+            with err.status("reading the paper…", spinner="dots"):
+                answer = session.ask(question)
+        else:
+            answer = session.ask(question, dry_run=dry_run)
+        text = _render(answer, fmt)
+        click.echo(text if text.endswith("\n") else text + "\n", nl=False)
+        sys.stdout.flush()
+    usage = session.usage
+    if usage.requests or usage.cached_requests:
+        click.echo(
+            f"{len(session.answers)} answer(s) · {usage.input_tokens:,} input tokens "
+            f"({usage.cache_hit_tokens:,} from the prefix cache) · ${usage.cost_usd:.4f}",
+            err=True,
+        )
+
+
+@paper.command()
+@click.argument("file", type=FILE)
+@click.option(
+    "--ensemble",
+    "-n",
+    type=click.IntRange(1, 16),
+    default=None,
+    help="Independent reviews aggregated by a meta-review (default: paper.ensemble, 1).",
+)
+@format_option("text", "markdown", "json")
+@output_option
+@password_option
+@lang_option
+@dry_run_option
+@no_cache_option
+def review(
+    file: Path,
+    ensemble: int | None,
+    fmt: str,
+    output: Path | None,
+    password: str | None,
+    lang: str | None,
+    dry_run: bool,
+    no_cache: bool,
+) -> None:
+    """Review FILE with a conference-style form: strengths, weaknesses, questions,
+    limitations, soundness / presentation / contribution (1-4), overall (1-10),
+    confidence (1-5) and a decision.
+
+    \b
+    Example:
+      assistants paper review paper.pdf --ensemble 3 --format markdown
+    """
+    from ..tasks.paper import review_paper
+
+    settings = settings_for(no_cache=no_cache)
+    with progress(f"reviewing {file.name}") as update:
+        result = review_paper(
+            file,
+            ensemble=ensemble,
+            settings=settings,
+            lang=lang,
+            dry_run=dry_run,
+            password=password,
+            progress=update,
+        )
+    emit(_render(result, fmt), output)

@@ -1,0 +1,264 @@
+"""Renderers for the paper analyzer: markdown (reports, notebooks) and plain text (terminal).
+JSON is the pydantic models' own ``model_dump_json``. Page citations read ``(p. 3, 5)``;
+an item whose citations could not be verified says so."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..llm import Usage
+    from ..tasks.paper import (
+        BatchResult,
+        Claim,
+        PaperAnalysis,
+        PaperAnswer,
+        PaperEstimate,
+        PaperReview,
+    )
+
+__all__ = [
+    "analysis_markdown",
+    "analysis_text",
+    "answer_markdown",
+    "answer_text",
+    "batch_markdown",
+    "cite",
+    "estimate_text",
+    "report_name",
+    "review_markdown",
+    "review_text",
+]
+
+
+def cite(pages: Sequence[int], unverified: Sequence[int] = ()) -> str:
+    """``(p. 3, 5)``; unverifiable citations are named, never hidden."""
+    parts = []
+    if pages:
+        parts.append("p. " + ", ".join(str(p) for p in pages))
+    if unverified:
+        parts.append("unverified: p. " + ", ".join(str(p) for p in unverified))
+    if not parts:
+        return "(no page cited)"
+    return "(" + "; ".join(parts) + ")"
+
+
+def _claim(claim: Claim) -> str:
+    return f"{claim.text} {cite(claim.pages, claim.unverified_pages)}"
+
+
+def _money(value: float) -> str:
+    return f"${value:.4f}"
+
+
+def _usage(usage: Usage) -> str:
+    parts = [f"{usage.requests} request(s)"]
+    if usage.cached_requests:
+        parts.append(f"{usage.cached_requests} from cache")
+    parts.append(f"{usage.input_tokens:,} input tokens ({usage.cache_hit_tokens:,} cache hits)")
+    parts.append(f"{usage.output_tokens:,} output tokens")
+    parts.append(_money(usage.cost_usd))
+    return " · ".join(parts)
+
+
+def estimate_text(est: PaperEstimate) -> str:
+    lines = [
+        "dry run: nothing was sent",
+        f"model: {est.model}",
+        f"path: {est.path}" + (f" ({est.chunks} chunks)" if est.chunks else ""),
+        f"requests: {est.requests}",
+        f"input tokens: {est.input_tokens:,} (paper: {est.paper_tokens:,})",
+        f"output tokens (assumed): {est.output_tokens:,}",
+        f"estimated cost: {_money(est.cost_usd)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _facts_line(result: PaperAnalysis | PaperReview | PaperAnswer) -> str:
+    facts = [f"{result.page_count} pages"]
+    if result.references_excluded:
+        facts.append(f"references cut ({result.reference_count} entries)")
+    return " · ".join(facts)
+
+
+_SECTIONS = (
+    ("contributions", "Core contributions"),
+    ("innovations", "Innovations"),
+    ("method", "Method"),
+    ("key_results", "Key results"),
+    ("limitations", "Limitations"),
+    ("open_questions", "Open questions"),
+)
+
+
+def analysis_markdown(a: PaperAnalysis) -> str:
+    title = a.title or PurePath(a.source).name
+    lines = [f"# {title}", ""]
+    if a.dry_run and a.estimate is not None:
+        lines += ["```", estimate_text(a.estimate).rstrip(), "```"]
+        return "\n".join(lines) + "\n"
+    path = a.path + (f", {a.chunks} parts" if a.path == "map-reduce" else "")
+    lines += [f"*{a.source} · {_facts_line(a)} · {path}*", "", "## Summary", ""]
+    lines += [_claim(a.summary), ""]
+    for name, heading in _SECTIONS:
+        items = getattr(a, name)
+        lines += [f"## {heading}", ""]
+        lines += [f"- {_claim(item)}" for item in items] or ["_None given._"]
+        lines.append("")
+    flagged = a.flagged
+    notes = [*a.warnings]
+    if flagged:
+        notes.append(f"{len(flagged)} item(s) cite pages that could not be verified")
+    if notes:
+        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
+    lines.append(f"---\n{a.model} · {_usage(a.usage)}")
+    return "\n".join(lines) + "\n"
+
+
+def _plain(markdown: str) -> str:
+    """Markdown → plain terminal text (headings underlined, emphasis removed)."""
+    out = []
+    for line in markdown.splitlines():
+        heading = re.match(r"^(#{1,3}) (.*)$", line)
+        if heading:
+            text = heading.group(2)
+            out.append(text)
+            out.append(("=" if heading.group(1) == "#" else "-") * min(len(text), 78))
+            continue
+        if line.strip() in {"```", "---"}:
+            continue
+        line = line.replace("**", "")
+        line = re.sub(r"(?<!\w)[*_](\S[^*_]*?)[*_](?!\w)", r"\1", line)
+        out.append(line)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def analysis_text(a: PaperAnalysis) -> str:
+    return _plain(analysis_markdown(a))
+
+
+def answer_markdown(ans: PaperAnswer) -> str:
+    if ans.dry_run and ans.estimate is not None:
+        return f"**Q:** {ans.question}\n\n```\n{estimate_text(ans.estimate).rstrip()}\n```\n"
+    lines = [f"**Q:** {ans.question}", ""]
+    if ans.answerable:
+        lines.append(f"**A:** {ans.answer} {cite(ans.pages, ans.unverified_pages)}")
+    else:
+        lines.append(f"**A:** _The paper does not answer this._ {ans.answer}")
+    lines += ["", f"*{ans.model} · {_usage(ans.usage)}*"]
+    return "\n".join(lines) + "\n"
+
+
+def answer_text(ans: PaperAnswer) -> str:
+    if ans.dry_run and ans.estimate is not None:
+        return estimate_text(ans.estimate)
+    if ans.answerable:
+        return f"{ans.answer} {cite(ans.pages, ans.unverified_pages)}\n"
+    return f"The paper does not answer this. {ans.answer}\n"
+
+
+def _score(value: float, top: int) -> str:
+    shown = f"{value:g}" if value == int(value) else f"{value:.2f}"
+    return f"{shown} / {top}"
+
+
+def review_markdown(r: PaperReview) -> str:
+    title = r.title or PurePath(r.source).name
+    lines = [f"# Review: {title}", ""]
+    if r.dry_run and r.estimate is not None:
+        lines += ["```", estimate_text(r.estimate).rstrip(), "```"]
+        return "\n".join(lines) + "\n"
+    label = f"ensemble of {r.ensemble}" if r.ensemble > 1 else "single reviewer"
+    lines += [f"*{r.source} · {_facts_line(r)} · {label}*", ""]
+    lines += ["## Summary", "", r.summary, ""]
+    for heading, claims in (("Strengths", r.strengths), ("Weaknesses", r.weaknesses)):
+        lines += [f"## {heading}", ""]
+        lines += [f"- {_claim(c)}" for c in claims] or ["_None given._"]
+        lines.append("")
+    for heading, texts in (("Questions", r.questions), ("Limitations", r.limitations)):
+        lines += [f"## {heading}", ""]
+        lines += [f"- {t}" for t in texts] or ["_None given._"]
+        lines.append("")
+    lines += [
+        "## Scores",
+        "",
+        "| | score |",
+        "|---|---|",
+        f"| Soundness | {_score(r.soundness, 4)} |",
+        f"| Presentation | {_score(r.presentation, 4)} |",
+        f"| Contribution | {_score(r.contribution, 4)} |",
+        f"| Overall | {_score(r.overall, 10)} |",
+        f"| Confidence | {_score(r.confidence, 5)} |",
+        "",
+        f"**Decision: {r.decision}**"
+        + (
+            f" ({sum(f.decision == 'accept' for f in r.reviews)} of {len(r.reviews)} reviewers "
+            "accept)"
+            if r.ensemble > 1
+            else ""
+        ),
+        "",
+    ]
+    if r.warnings:
+        lines += ["## Notes", ""] + [f"- {w}" for w in r.warnings] + [""]
+    lines.append(f"---\n{r.model} · {_usage(r.usage)}")
+    return "\n".join(lines) + "\n"
+
+
+def review_text(r: PaperReview) -> str:
+    return _plain(review_markdown(r))
+
+
+def report_name(source: str, suffix: str, used: set[str]) -> str:
+    """A unique, safe file name for a paper's report."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(source).with_suffix("").as_posix())
+    stem = stem.strip("._") or "paper"
+    name = f"{stem}{suffix}"
+    n = 2
+    while name in used or name in {"index.md", "index.json", "index.txt"}:
+        name = f"{stem}-{n}{suffix}"
+        n += 1
+    used.add(name)
+    return name
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def batch_markdown(batch: BatchResult, reports: dict[str, str] | None = None) -> str:
+    reports = reports or {}
+    ok = [i for i in batch.items if i.ok]
+    lines = [
+        f"# Papers in {batch.folder}",
+        "",
+        f"{len(ok)} analysed, {len(batch.failures)} failed · {_usage(batch.usage)}",
+        "",
+    ]
+    if ok:
+        lines += ["| paper | title | pages | path | report |", "|---|---|---|---|---|"]
+        for item in ok:
+            a = item.analysis
+            assert a is not None
+            report = (
+                f"[{reports[item.source]}]({reports[item.source]})"
+                if item.source in reports
+                else ""
+            )
+            cells = [_cell(item.source), _cell(a.title), str(a.page_count), a.path, report]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if batch.failures:
+        lines += ["## Failures", ""]
+        for item in batch.failures:
+            hint = f" (hint: {item.hint})" if item.hint else ""
+            lines.append(f"- {item.source}: {item.error}{hint}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _join(items: Iterable[str]) -> str:
+    return "\n".join(items)

@@ -1,0 +1,115 @@
+"""``assistants paper ...`` through click's CliRunner against the test server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pdfs
+import pytest
+from click.testing import CliRunner, Result
+from deepseek_server import DeepSeekServer, Reply
+from test_paper_http import responder, review_json
+
+from assistants.cli import cli
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
+    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
+
+
+@pytest.fixture
+def srv(server: DeepSeekServer) -> DeepSeekServer:
+    server.responder = responder
+    return server
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["paper", *args], input=input, catch_exceptions=False)
+
+
+def test_every_command_has_help() -> None:
+    for command in ("analyze", "ask", "chat", "review"):
+        result = CliRunner().invoke(cli, ["paper", command, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "Usage:" in result.output and len(result.output) > 200
+    top = CliRunner().invoke(cli, ["paper", "--help"])
+    assert all(name in top.output for name in ("analyze", "ask", "chat", "review"))
+
+
+def test_analyze_json_and_markdown(
+    srv: DeepSeekServer, spec: pdfs.PaperSpec, tmp_path: Path
+) -> None:
+    result = run("analyze", str(spec.path), "--format", "json", "--no-cache")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["path"] == "single" and data["contributions"][1]["unverified_pages"] == [0, 31]
+    out = tmp_path / "report.md"
+    result = run("analyze", str(spec.path), "-f", "markdown", "-o", str(out))
+    assert result.exit_code == 0
+    assert "## Core contributions" in out.read_text("utf-8")
+    assert "Widgets. (p. 2, 3)" in out.read_text("utf-8")
+
+
+def test_ask_and_dry_run(srv: DeepSeekServer, spec: pdfs.PaperSpec) -> None:
+    result = run("ask", str(spec.path), "What is the tokenizer?")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "A tokenizer. (p. 4)"
+    before = len(srv.chat_requests)
+    result = run("ask", str(spec.path), "Why?", "--dry-run")
+    assert result.exit_code == 0
+    assert "dry run: nothing was sent" in result.stdout
+    assert len(srv.chat_requests) == before
+
+
+def test_chat_reads_questions_from_a_pipe(srv: DeepSeekServer, spec: pdfs.PaperSpec) -> None:
+    result = run("chat", str(spec.path), "--no-cache", input="First?\n\nSecond?\nexit\nThird?\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("A tokenizer. (p. 4)") == 2
+    assert len(srv.chat_requests) == 2  # stopped at "exit"
+    second = srv.chat_requests[1].body["messages"]
+    assert [m["role"] for m in second] == ["system", "user", "user", "assistant", "user"]
+    assert "Second?" in second[-1]["content"]
+    assert "prefix cache" in result.stderr
+
+
+def test_review_with_ensemble(srv: DeepSeekServer, spec: pdfs.PaperSpec) -> None:
+    srv.responder = None
+    srv.enqueue(*(Reply(review_json()) for _ in range(3)))
+    result = run("review", str(spec.path), "--ensemble", "2", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert len(srv.chat_requests) == 3
+    assert "| Overall | 6 / 10 |" in result.stdout
+    assert "ensemble of 2" in result.stdout
+
+
+def test_bad_input_is_one_line_with_exit_code_4(spec: pdfs.PaperSpec, tmp_path: Path) -> None:
+    locked = pdfs.build_encrypted(tmp_path / "locked.pdf")
+    result = run("analyze", str(locked))
+    assert result.exit_code == 4
+    assert result.stderr.splitlines() == [
+        f"error: {locked}: the PDF is encrypted",
+        "hint: pass --password PASSWORD (password= in Python)",
+    ]
+    result = run("analyze", str(locked), "--password", "s3cret", "--dry-run")
+    assert result.exit_code == 0 and "dry run" in result.stdout
+    scan = pdfs.build_image_only(tmp_path / "scan.pdf")
+    result = run("ask", str(scan), "Anything?")
+    assert result.exit_code == 4 and "ocrmypdf" in result.stderr
+
+
+def test_folder_writes_reports_and_exits_7_on_failures(
+    srv: DeepSeekServer, spec: pdfs.PaperSpec, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(spec.path.read_bytes())
+    (folder / "b.pdf").write_bytes(b"not a pdf")
+    out = tmp_path / "out"
+    result = run("analyze", str(folder), "-o", str(out))
+    assert result.exit_code == 7, result.output
+    assert "1 analysed, 1 failed" in result.stdout
+    assert "b.pdf: " in result.stdout
+    assert (out / "a.txt").is_file() and (out / "index.txt").is_file() is False
+    assert (out / "index.md").is_file()

@@ -1,0 +1,325 @@
+"""The paper loader on real PDFs built with fpdf2 (tests/pdfs.py), and on text."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pdfs
+import pytest
+
+from assistants.config import PaperSettings
+from assistants.errors import InputError
+from assistants.loaders.pdf import load_paper
+from assistants.loaders.text import (
+    clean_text,
+    count_references,
+    detect_headings,
+    paper_from_text,
+)
+
+
+@pytest.fixture(scope="module")
+def outlined(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
+    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "outlined.pdf")
+
+
+@pytest.fixture(scope="module")
+def plain_two_columns(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
+    path = tmp_path_factory.mktemp("pdf") / "columns.pdf"
+    return pdfs.build_paper(path, outline=False, two_columns=True, metadata=False)
+
+
+def _sections(paper):  # type: ignore[no-untyped-def]
+    return [(s.title, s.level, s.start_page) for s in paper.sections]
+
+
+def test_pages_labels_and_metadata(outlined: pdfs.PaperSpec) -> None:
+    paper = load_paper(outlined.path)
+    assert paper.page_count == outlined.pages
+    assert [p.number for p in paper.pages] == list(range(1, outlined.pages + 1))
+    assert [p.label for p in paper.pages] == outlined.labels  # "i", then 1, 2, ...
+    assert paper.title == outlined.title
+    assert paper.authors == ["Ada Lovelace", "Alan Turing"]
+    assert paper.doi == "10.5555/widgets.2024.17"
+    assert paper.arxiv_id == "2401.01234"
+    for page in paper.pages[1:]:
+        assert f"Marker page {page.number}." in page.text
+    assert paper.warnings == []
+
+
+def test_outline_gives_sections_with_page_spans(outlined: pdfs.PaperSpec) -> None:
+    paper = load_paper(outlined.path)
+    assert paper.sections_from == "outline"
+    assert _sections(paper) == outlined.sections
+    method = next(s for s in paper.sections if s.title == "3 Method")
+    assert method.start_page == method.end_page == 4
+    assert method.text.startswith("3 Method")
+    assert "3.2 Inference" in method.text  # a section includes its subsections
+    inference = next(s for s in paper.sections if s.title == "3.2 Inference")
+    assert inference.level == 2
+    assert inference.text.startswith("3.2 Inference")
+    assert "4 Experiments" not in inference.text
+
+
+def test_heading_patterns_when_there_is_no_outline(plain_two_columns: pdfs.PaperSpec) -> None:
+    paper = load_paper(plain_two_columns.path)
+    assert paper.sections_from == "headings"
+    assert _sections(paper) == plain_two_columns.sections
+    # no metadata: the title comes from the first page's first line
+    assert paper.title == plain_two_columns.title
+    assert paper.authors == []
+    assert paper.doi == "10.5555/widgets.2024.17"  # from the text of page 1
+
+
+def test_two_columns_read_in_order(plain_two_columns: pdfs.PaperSpec) -> None:
+    paper = load_paper(plain_two_columns.path)
+    text = " ".join(paper.page(2).text.split())
+    order = [
+        text.index("Left column 1.0 begins"),
+        text.index("Left column 1.0 ends"),
+        text.index("Right column 1.0 begins"),
+        text.index("Right column 1.0 ends"),
+    ]
+    assert order == sorted(order)
+
+
+def test_ligatures_and_hyphenation_repaired(outlined: pdfs.PaperSpec) -> None:
+    if pdfs.unicode_font() is None:
+        pytest.skip("no TTF font with ligature glyphs on this machine")
+    paper = load_paper(outlined.path)
+    first = paper.page(1).text
+    assert "efficient filtering of floating widgets" in first
+    assert not any(ch in paper.text for ch in "\ufb00\ufb01\ufb02\ufb03\ufb04")
+    assert "hyphenation aware tokenizer" in " ".join(paper.page(4).text.split())
+    assert "hyphen-" not in paper.text
+
+
+def test_references_cut_appendix_kept_and_counted(outlined: pdfs.PaperSpec) -> None:
+    paper = load_paper(outlined.path)
+    assert paper.references is not None
+    assert paper.references_page == outlined.references_page
+    assert paper.reference_count == outlined.reference_count == 12
+    body = paper.body_text()
+    assert "[3] A. Author3" not in body
+    assert "[3] A. Author3" in paper.text
+    assert "Appendix text survives the references cut." in body
+    assert "7 Conclusion" in body
+    # page tags for citations, none for the references page (it is cut entirely)
+    assert "[page 1]" in body and "[page 10]" in body
+    assert f"[page {outlined.references_page}]" not in body
+
+
+def test_references_in_the_front_half_are_not_cut() -> None:
+    pages = ["Title\nReferences\nWe discuss references to earlier work. " * 3] + [
+        f"{i} Section\nSome text on page {i}." for i in range(1, 8)
+    ]
+    paper = paper_from_text("\f".join(pages))
+    assert paper.references is None
+    assert paper.body_text(tagged=False).count("We discuss references") == 3
+
+
+def test_long_paper(tmp_path: Path) -> None:
+    spec = pdfs.build_long_paper(tmp_path / "long.pdf", pages=110)
+    paper = load_paper(spec.path)
+    assert paper.page_count == spec.pages >= 100
+    assert _sections(paper) == spec.sections
+    assert paper.reference_count == 150
+    assert paper.references_page == spec.references_page
+
+
+def test_markdown_and_text_inputs(tmp_path: Path) -> None:
+    md = tmp_path / "paper.md"
+    md.write_text(
+        "# A Markdown Paper\n\n## Abstract\nWe do things.\n\n## 1 Method\nThe method.\n\n"
+        "```\n# not a heading\n```\n\n## References\n[1] A. B. Title. 2020.\n[2] C. D. X. 2021.\n",
+        encoding="utf-8",
+    )
+    paper = load_paper(md)
+    assert paper.kind == "markdown" and paper.sections_from == "markdown"
+    assert [s.title for s in paper.sections] == [
+        "A Markdown Paper",
+        "Abstract",
+        "1 Method",
+        "References",
+    ]
+    assert paper.reference_count == 2
+    assert "The method." in paper.body_text() and "[1] A. B." not in paper.body_text()
+
+    long_text = "\n\n".join(f"Paragraph {i}. " + pdfs.filler(i, 80) for i in range(40))
+    txt = tmp_path / "paper.txt"
+    txt.write_text(long_text, encoding="utf-8")
+    paper = load_paper(str(txt))
+    assert paper.kind == "text" and paper.synthetic_pages
+    assert paper.page_count > 3
+    assert "Paragraph 39." in paper.pages[-1].text
+
+    raw = load_paper("Some pasted text\nwith two lines about widgets.")
+    assert raw.source == "<text>" and raw.page_count == 1
+
+
+def test_pdf_bytes(outlined: pdfs.PaperSpec) -> None:
+    paper = load_paper(outlined.path.read_bytes())
+    assert paper.page_count == outlined.pages and paper.source == "<bytes>"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _error(source: object, **kwargs: object) -> InputError:
+    with pytest.raises(InputError) as info:
+        load_paper(source, **kwargs)  # type: ignore[arg-type]
+    assert "\n" not in info.value.message
+    return info.value
+
+
+def test_encrypted_needs_password(tmp_path: Path) -> None:
+    path = pdfs.build_encrypted(tmp_path / "locked.pdf", user_password="s3cret")
+    err = _error(path)
+    assert "encrypted" in err.message and "--password" in (err.hint or "")
+    wrong = _error(path, password="nope")
+    assert "wrong password" in wrong.message
+    paper = load_paper(path, password="s3cret")
+    assert "Secret page 1." in paper.page(1).text
+
+
+def test_truncated_and_corrupt(tmp_path: Path) -> None:
+    err = _error(pdfs.build_truncated(tmp_path / "cut.pdf"))
+    assert "truncated" in err.message
+    junk = tmp_path / "junk.pdf"
+    junk.write_bytes(b"this is not a pdf at all" * 10)
+    assert "not a PDF" in _error(junk).message
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    assert "empty" in _error(empty).message
+    assert "not found" in _error(tmp_path / "missing.pdf").message
+    assert "folder" in _error(tmp_path).message
+
+
+def test_image_only_suggests_ocr(tmp_path: Path) -> None:
+    err = _error(pdfs.build_image_only(tmp_path / "scan.pdf"))
+    assert "image-only" in err.message
+    assert "ocrmypdf" in (err.hint or "")
+
+
+def test_zero_pages(tmp_path: Path) -> None:
+    assert "no pages" in _error(pdfs.build_zero_pages(tmp_path / "zero.pdf")).message
+
+
+def test_decompression_bomb_stops_at_the_limit(tmp_path: Path) -> None:
+    err = _error(pdfs.build_bomb(tmp_path / "bomb.pdf", megabytes=200))
+    assert "safety limit" in err.message
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux-only")
+def test_memory_limit_of_the_reader_process(tmp_path: Path) -> None:
+    # With pypdf's stream limit lifted, only the worker's RLIMIT_AS stops the bomb.
+    from assistants.loaders.pdf import _extract, _Limits
+
+    bomb = pdfs.build_bomb(tmp_path / "bomb.pdf", megabytes=300)
+    limits = _Limits(max_memory_mb=256, stream_bytes=2_000_000_000)
+    with pytest.raises(InputError) as info:
+        _extract(
+            path=str(bomb),
+            data=None,
+            name="bomb.pdf",
+            password=None,
+            limits=limits,
+            page_timeout=60,
+            file_timeout=120,
+        )
+    assert "more than 256 MB" in info.value.message
+
+
+def test_limits_from_settings(tmp_path: Path) -> None:
+    path = pdfs.build_simple(tmp_path / "five.pdf", pages=5)
+    err = _error(path, settings=PaperSettings(max_pages=3))
+    assert "5 pages is over the 3-page limit" in err.message
+    err = _error(path, settings=PaperSettings(max_file_mb=0.0001))
+    assert "MB limit" in err.message
+
+
+def test_runaway_page_is_skipped_after_its_time_limit(tmp_path: Path) -> None:
+    path = pdfs.build_slow_page(tmp_path / "slow.pdf")
+    paper = load_paper(path, settings=PaperSettings(page_timeout=1.0, extract_timeout=60))
+    assert paper.page_count == 3
+    assert "Fast page one" in paper.page(1).text
+    assert paper.page(2).text == ""
+    assert "Fast page three" in paper.page(3).text
+    assert any("page 2: skipped" in w for w in paper.warnings)
+
+
+def test_file_time_limit(tmp_path: Path) -> None:
+    path = pdfs.build_slow_page(tmp_path / "slow.pdf")
+    err = _error(path, settings=PaperSettings(page_timeout=60, extract_timeout=1.5))
+    assert "longer than 1.5 s" in err.message
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def test_clean_text() -> None:
+    assert clean_text("e\ufb03cient \ufb01eld") == "efficient field"
+    assert clean_text("a hyphen-\nation rule") == "a hyphenation\nrule"
+    assert clean_text("state-of-the-\nart model") == "state-of-the-art model"
+    assert clean_text("Method -\nthe dash") == "Method -\nthe dash"
+    assert clean_text("End of line-\nBeginning") == "End of line-\nBeginning"
+    assert clean_text("bad\ud800 \x00ctrl\ufffd soft\u00adhyphen") == "bad ctrl softhyphen"
+    assert clean_text("a\n\n\n\nb   c") == "a\n\nb c"
+
+
+def test_detect_headings_needs_a_sequence() -> None:
+    pages = [
+        "1 Introduction\ntext\n3 We show results that hold\n2 Method\n"
+        "2.1 Setup\n2.3 Skipped Number\n3 Results\nReferences\n4. A. Author. Title. 2020.",
+        "Appendix A Extra Proofs\nA.1 Lemma One\nmore",
+    ]
+    found = [(h.title, h.level, h.page) for h in detect_headings(pages)]
+    assert found == [
+        ("1 Introduction", 1, 1),
+        ("2 Method", 1, 1),
+        ("2.1 Setup", 2, 1),
+        ("3 Results", 1, 1),
+        ("References", 1, 1),
+        ("Appendix A Extra Proofs", 1, 2),
+        ("A.1 Lemma One", 2, 2),
+    ]
+
+
+def test_detect_roman_numbered_headings() -> None:
+    pages = [
+        "I. INTRODUCTION\ntext\nII. A NEW WIDGET FRAMEWORK\nIV. Not Next\n"
+        "III. EXPERIMENTS\nIV. CONCLUSION\nREFERENCES\n[1] A. B. C. 2020."
+    ]
+    found = [h.title for h in detect_headings(pages)]
+    assert found == [
+        "I. INTRODUCTION",
+        "II. A NEW WIDGET FRAMEWORK",
+        "III. EXPERIMENTS",
+        "IV. CONCLUSION",
+        "REFERENCES",
+    ]
+
+
+def test_count_references_styles() -> None:
+    assert count_references("References\n[1] A\n[2] B\n[3] C") == 3
+    assert count_references("References\n1. Smith, J. X.\n2. Doe, K. Y.\n3. Roe. Z.") == 3
+    author_year = (
+        "References\nSmith, J. (2020). A paper.\nIn Proceedings.\nDoe, K. and Roe, L. 2019. B."
+    )
+    assert count_references(author_year) == 2
+    one_per_line = "References\nGNOME The GNOME desktop,\nhttp://www.gnome.org\nKDE The KDE one\n17"
+    assert count_references(one_per_line) == 2
+
+
+def test_sample_markdown_paper() -> None:
+    sample = Path(__file__).parent / "data" / "paper" / "widgets.md"
+    paper = load_paper(sample)
+    assert paper.title == "Sparse Widgets for Dense Retrieval"
+    assert [s.title for s in paper.sections if s.level == 2][:3] == [
+        "Abstract",
+        "1 Introduction",
+        "2 Related Work",
+    ]
+    assert paper.reference_count == 3
+    assert "Karpukhin" not in paper.body_text() and "0.720" in paper.body_text()
