@@ -225,7 +225,7 @@ def test_run_with_timeout_passes_errors_through() -> None:
     with pytest.raises(KeyError):
         mathcheck.run_with_timeout(boom, 5)
     assert mathcheck.run_with_timeout(lambda: 3, 5) == 3
-    with pytest.raises(mathcheck._Timeout):
+    with pytest.raises(mathcheck.DeadlineExceeded):
         mathcheck.run_with_timeout(lambda: time.sleep(2), 0.01)
 
 

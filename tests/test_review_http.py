@@ -257,6 +257,19 @@ def test_hook_without_key_warns_and_passes(repo: Path) -> None:
     assert closed.exit_code == 3 and "DEEPSEEK_API_KEY" in closed.stderr
 
 
+def test_hook_with_nothing_staged_answers_without_loading_anything(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Settings that could not even be loaded: the empty-commit fast path never reads them.
+    monkeypatch.setenv("ASSISTANTS_CONCURRENCY", "not-a-number")
+    result = run("--hook")
+    assert result.exit_code == 0, result.output
+    assert "nothing staged" in result.stderr
+    write(repo / "app.py", APP + "\n\ndef extra():\n    return 1\n")
+    git(repo, "add", "app.py")
+    assert run("--hook").exit_code == 3  # with something staged the settings are read
+
+
 def test_hook_with_unreachable_api(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

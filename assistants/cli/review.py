@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._deadline import DeadlineExceeded, run_with_timeout
 from ._common import (
     dry_run_option,
     emit,
@@ -47,24 +47,19 @@ def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
-def _run_with_deadline(func: Any, timeout: float) -> Any:
-    """Run ``func()`` in a daemon thread; raise TimeoutError after ``timeout`` seconds."""
-    box: dict[str, Any] = {}
+def _nothing_staged() -> bool:
+    """True only when git says for certain that the index matches HEAD."""
+    import subprocess
 
-    def target() -> None:
-        try:
-            box["value"] = func()
-        except BaseException as exc:  # handed back to the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name="assistants-review", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise TimeoutError
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    try:
+        done = subprocess.run(
+            ["git", "diff", "--cached", "--quiet", "--exit-code"],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 @click.command()
@@ -170,6 +165,11 @@ def review(
         raise click.UsageError("use either --staged or --diff REF, not both")
     if fail_closed and not hook:
         raise click.UsageError("--fail-closed only applies with --hook")
+    if hook and not diff_ref and not os.environ.get("PRE_COMMIT_FROM_REF") and _nothing_staged():
+        # The common case of a hook run (e.g. an empty or message-only commit): answer before
+        # loading settings and the task, so the hook costs next to nothing.
+        click.echo("nothing staged to review", err=True)
+        return
     settings = settings_for(no_cache=no_cache)
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)
@@ -209,8 +209,8 @@ def review(
         if hook:
             limit = timeout or settings.review.hook_timeout
             try:
-                result = _run_with_deadline(attempt, limit)
-            except TimeoutError:
+                result = run_with_timeout(attempt, limit, name="assistants-review")
+            except DeadlineExceeded:
                 message = f"the review did not finish within {limit:g}s"
                 if fail_closed:
                     raise APIError(message, hint="raise --timeout or review.hook_timeout") from None

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
+
+from .._deadline import DeadlineExceeded, run_with_timeout
 
 __all__ = [
     "AnswerSource",
@@ -342,35 +343,6 @@ def _install_log_filter() -> None:
         _FILTER_INSTALLED = True
 
 
-class _Timeout(Exception):
-    pass
-
-
-def run_with_timeout(func: Callable[[], T], seconds: float) -> T:
-    """Run ``func`` in a daemon worker thread; raise ``_Timeout`` after ``seconds``.
-
-    A thread cannot be killed: a runaway sympy computation finishes (or not) in the
-    background, but the caller is never blocked longer than ``seconds`` and, being a daemon,
-    the worker never holds up interpreter exit.
-    """
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["value"] = func()
-        except BaseException as exc:  # handed to the caller below
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, name="math-verify", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise _Timeout
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 @dataclass
 class Verifier:
     """Equivalence of answers with Math-Verify, under a time limit per check.
@@ -394,7 +366,7 @@ class Verifier:
         if key not in self._parsed:
             try:
                 self._parsed[key] = run_with_timeout(lambda: _parse(key), self.timeout)
-            except _Timeout:
+            except DeadlineExceeded:
                 self.timed_out += 1
                 return None
         return self._parsed[key]
@@ -416,7 +388,7 @@ class Verifier:
             return False
         try:
             return run_with_timeout(lambda: _verify(gold_p, target_p), self.timeout)
-        except _Timeout:
+        except DeadlineExceeded:
             self.timed_out += 1
             return None
 
