@@ -82,8 +82,9 @@ def analyze(
     dry_run: bool,
     no_cache: bool,
 ) -> None:
-    """Analyze FILE (or every paper in a folder): summary, contributions, innovations, method,
-    key results, limitations and open questions, each citing pages.
+    """Analyze TARGET, a paper (PDF, .md, .txt) or a folder of papers: summary,
+    contributions, innovations, method, key results, limitations and open questions, each
+    citing pages.
 
     \b
     Examples:
