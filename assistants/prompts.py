@@ -11,7 +11,36 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["builtin_prompts_dir", "export_prompts", "list_prompts", "prompt_source", "render"]
+__all__ = [
+    "LANGUAGES",
+    "builtin_prompts_dir",
+    "export_prompts",
+    "language_name",
+    "list_prompts",
+    "prompt_source",
+    "render",
+]
+
+# --lang codes the prompts spell out; any other value is passed to the model as written.
+LANGUAGES = {
+    "en": "English",
+    "zh": "Chinese (简体中文)",
+    "zh-tw": "Traditional Chinese (繁體中文)",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "ru": "Russian",
+}
+
+
+def language_name(code: str) -> str:
+    """The language a ``--lang`` code names, for prompts (``zh`` → Chinese)."""
+    return LANGUAGES.get(code.lower(), code)
+
 
 _UNSET: Any = object()
 

@@ -7,7 +7,7 @@ from typing import Any
 SAMPLES: dict[str, dict[str, Any]] = {
     "llm/json_schema.j2": {"schema": '{"type": "object"}'},
     "llm/repair.j2": {"problem": "- score: Input should be less than or equal to 5"},
-    "math/system.j2": {},
+    "math/system.j2": {"language": "Chinese (简体中文)"},
     "paper/system.j2": {"language": "English"},
     "paper/paper.j2": {
         "part": None,
@@ -28,7 +28,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "paper/reduce.j2": {"title": "Widgets at Scale", "parts": 2},
     "paper/review.j2": {"reviewer": 1, "reviewers": 3},
     "paper/meta_review.j2": {"title": "Widgets at Scale", "reviews": ['{"overall": 6}']},
-    "review/system.j2": {"mode": "diff", "instructions": "Prefer pathlib over os.path."},
+    "review/system.j2": {
+        "mode": "diff",
+        "instructions": "Prefer pathlib over os.path.",
+        "language": "German",
+    },
     "review/request.j2": {
         "mode": "path",
         "units": [

@@ -15,6 +15,7 @@ from ._common import (
     emit,
     format_option,
     interactive,
+    lang_option,
     no_cache_option,
     output_option,
     progress,
@@ -123,6 +124,7 @@ def _read_problem(problem: str | None) -> str:
 @output_option
 @dry_run_option
 @no_cache_option
+@lang_option
 def solve(
     problem: str | None,
     samples: int | None,
@@ -132,6 +134,7 @@ def solve(
     output: Path | None,
     dry_run: bool,
     no_cache: bool,
+    lang: str | None,
 ) -> None:
     """Solve PROBLEM (or stdin) and print the checked final answer.
 
@@ -144,7 +147,7 @@ def solve(
     from ..tasks.math import estimate_math, solve_math
 
     text = _read_problem(problem)
-    settings = settings_for(no_cache=no_cache)
+    settings = settings_for(no_cache=no_cache, lang=lang)
     if dry_run:
         _emit_estimate(estimate_math([text], samples=samples, settings=settings), fmt, output)
         return

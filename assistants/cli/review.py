@@ -14,6 +14,7 @@ from ._common import (
     dry_run_option,
     emit,
     format_option,
+    lang_option,
     no_cache_option,
     output_option,
     progress,
@@ -87,6 +88,7 @@ def _nothing_staged() -> bool:
 @click.option("--think/--no-think", default=None, help="Use thinking mode (slower, deeper).")
 @dry_run_option
 @no_cache_option
+@lang_option
 @click.option("--include", multiple=True, metavar="GLOB", help="Only review matching files.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files.")
 @click.option(
@@ -128,6 +130,7 @@ def review(
     think: bool | None,
     dry_run: bool,
     no_cache: bool,
+    lang: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     instructions: str | None,
@@ -170,7 +173,7 @@ def review(
         # loading settings and the task, so the hook costs next to nothing.
         click.echo("nothing staged to review", err=True)
         return
-    settings = settings_for(no_cache=no_cache)
+    settings = settings_for(no_cache=no_cache, lang=lang)
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)
     if hook and not staged and not diff_ref:

@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from .. import errors
 from ..config import Settings, load_settings
 from ..llm import LLM, Reply, Usage, run_sync
-from ..prompts import render
+from ..prompts import language_name, render
 from .mathcheck import (
     AnswerSource,
     Verifier,
@@ -253,7 +253,14 @@ class MathEstimate(BaseModel):
 def _messages(problem: str, settings: Settings) -> list[tuple[str, str]]:
     # static instructions first (prefix cache), the problem last
     return [
-        ("system", render("math/system.j2", prompts_dir=settings.prompts_dir)),
+        (
+            "system",
+            render(
+                "math/system.j2",
+                prompts_dir=settings.prompts_dir,
+                language=language_name(settings.lang),
+            ),
+        ),
         ("user", render("math/user.j2", prompts_dir=settings.prompts_dir, problem=problem)),
     ]
 

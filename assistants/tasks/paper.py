@@ -37,7 +37,7 @@ from ..llm import LLM, Usage, run_sync
 from ..llm.tokens import count_message_tokens, count_tokens
 from ..loaders.pdf import load_paper
 from ..loaders.text import Paper
-from ..prompts import render
+from ..prompts import language_name, render
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -68,19 +68,6 @@ ANSWER_OUTPUT_TOKENS = 400
 REVIEW_OUTPUT_TOKENS = 1_500
 PAPER_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
 
-LANGUAGES = {
-    "en": "English",
-    "zh": "Chinese (简体中文)",
-    "zh-tw": "Traditional Chinese (繁體中文)",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "de": "German",
-    "fr": "French",
-    "es": "Spanish",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "ru": "Russian",
-}
 
 Progress = Callable[[int, int], None]
 
@@ -402,10 +389,6 @@ def _claim(out: _ClaimOut, paper: Paper) -> Claim:
 # requests
 
 
-def _language(lang: str) -> str:
-    return LANGUAGES.get(lang.lower(), lang)
-
-
 def _settings(settings: Settings | None) -> Settings:
     return settings or load_settings()
 
@@ -415,7 +398,7 @@ def _llm(settings: Settings, model: BaseChatModel | None) -> LLM:
 
 
 def _system(settings: Settings, lang: str) -> str:
-    return render("paper/system.j2", prompts_dir=settings.prompts_dir, language=_language(lang))
+    return render("paper/system.j2", prompts_dir=settings.prompts_dir, language=language_name(lang))
 
 
 def _paper_message(paper: Paper, settings: Settings) -> str:

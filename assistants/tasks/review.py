@@ -556,11 +556,12 @@ def _settings(settings: Settings | None) -> Settings:
 
 
 def _system_prompt(settings: Settings, mode: str, instructions: str | None) -> str:
-    from ..prompts import render
+    from ..prompts import language_name, render
 
     return render(
         "review/system.j2",
         prompts_dir=settings.prompts_dir,
+        language=language_name(settings.lang),
         mode="diff" if mode != "path" else "path",
         instructions=(instructions or "").strip(),
     )
