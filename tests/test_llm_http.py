@@ -301,3 +301,17 @@ def test_async_concurrency_and_partial_failure(server) -> None:
     assert [r.content for r in results[:8]] == ["fine"] * 8
     assert isinstance(results[8], errors.BadRequestError)
     assert seen[-1] == (9, 9)
+
+
+def test_one_client_per_profile_and_settings(server) -> None:
+    async def clients() -> tuple[object, object, object, object]:
+        return (
+            llm("chat")._chat_model(),
+            llm("chat")._chat_model(),
+            llm("reasoner")._chat_model(),
+            llm("chat", timeout=5)._chat_model(),
+        )
+
+    first, second, reasoner, other_timeout = core.run_sync(clients())
+    assert first is second
+    assert reasoner is not first and other_timeout is not first

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import json
 import logging
 import random
@@ -50,6 +51,10 @@ Callback = Callable[[str], None]
 
 RETRYABLE_FINISH = {"insufficient_system_resource"}
 _notified: set[str] = set()
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_CLIENTS_LOCK = threading.Lock()
 
 
 class Reply(BaseModel):
@@ -166,9 +171,6 @@ class LLM:
         self.spec: ModelSpec = select_model(profile, self.settings, thinking=thinking)
         self.task = task or profile
         self._injected = model
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BaseChatModel] = (
-            weakref.WeakKeyDictionary()
-        )
         self._lock = threading.Lock()
         self.usage = Usage()
         self.prices: PriceTable = load_prices(self.settings.price_file)
@@ -200,22 +202,27 @@ class LLM:
     def _chat_model(self) -> BaseChatModel:
         if self._injected is not None:
             return self._injected
+        key = self._api_key()
+        identity = (self.spec, hashlib.sha256(key.encode()).hexdigest())
         loop = asyncio.get_running_loop()
-        with self._lock:
-            client = self._clients.get(loop)
+        with _CLIENTS_LOCK:
+            # One client per profile and settings, shared by every LLM object; an async HTTP
+            # client belongs to the loop that created it, so one per loop as well.
+            per_loop = _CLIENTS.setdefault(loop, {})
+            client = per_loop.get(identity)
             if client is None:
-                # An async HTTP client belongs to the loop that created it: one per loop.
-                client = self._clients[loop] = self._build_client()
+                client = per_loop[identity] = self._build_client(key)
             return client
 
-    def _build_client(self) -> BaseChatModel:
+    def _api_key(self) -> str:
         if self.settings.has_key():
             assert self.settings.api_key is not None
-            key = self.settings.api_key.get_secret_value().strip()
-        elif self.spec.deepseek_fields:
+            return self.settings.api_key.get_secret_value().strip()
+        if self.spec.deepseek_fields:
             raise errors.MissingAPIKeyError("no API key: DEEPSEEK_API_KEY is not set")
-        else:  # local OpenAI-compatible servers usually need no key
-            key = "no-key-required"
+        return "no-key-required"  # local OpenAI-compatible servers usually need no key
+
+    def _build_client(self, key: str) -> BaseChatModel:
         from langchain_deepseek import ChatDeepSeek
 
         extra = self.spec.request_fields()

@@ -38,7 +38,7 @@ def _votes_text(sol: MathSolution) -> str | None:
         return f"no final answer in {sol.voters} sample(s)"
     text = f"{sol.agreement} samples agree ({_pct(sol.vote_share)})"
     if sol.stopped_early:
-        text += f", stopped early of {sol.samples_requested} requested"
+        text += f"; stopped early ({sol.samples_requested} requested)"
     return text
 
 

@@ -78,7 +78,7 @@ def estimate_text(est: PaperEstimate) -> str:
 
 
 def _facts_line(result: PaperAnalysis | PaperReview | PaperAnswer) -> str:
-    facts = [f"{result.page_count} pages"]
+    facts = [f"{result.page_count} page{'' if result.page_count == 1 else 's'}"]
     if result.references_excluded:
         facts.append(f"references cut ({result.reference_count} entries)")
     return " · ".join(facts)

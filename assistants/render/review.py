@@ -215,7 +215,7 @@ def print_text(review: Review, console: Console) -> None:
                 line.append(f.title)
                 if not f.anchored:
                     line.append(" (unverified line)", style="dim italic")
-                console.print(line)
+                console.print(line, soft_wrap=True)  # one line per finding, even when piped
                 if f.explanation:
                     console.print(Padding(Text(f.explanation), (0, 0, 0, 11), expand=False))
                 if f.suggestion:
