@@ -102,6 +102,10 @@ def shannon_entropy(text: str) -> float:
 def _looks_secret(value: str, quoted: bool) -> bool:
     if _PLACEHOLDER.match(value) or value.startswith("[REDACTED"):
         return False
+    if re.search(r"[{}\[\]()]", value):
+        return False  # code or a template, not a literal: get("token"), {SECRETS[k]}, f(x)
+    if not quoted and not re.fullmatch(r"[A-Za-z0-9+/=_\-.~:@]+", value):
+        return False
     if not quoted and _CODE_VALUE.match(value):
         return False  # password = settings.password, token=get_token(
     if (
@@ -156,6 +160,9 @@ def redact(text: str) -> Redaction:
 
     def assignment(match: re.Match[str]) -> str:
         value = match.group("value")
+        name = match.group("name").strip("'\"").lower()
+        if name.endswith(("tokens", "secrets", "keys", "passwords")):
+            return match.group(0)  # counts and collections: max_tokens = 800, secrets: Counter
         if not _looks_secret(value, bool(match.group("q"))):
             return match.group(0)
         kinds["secret-assignment"] += 1
@@ -168,6 +175,8 @@ def redact(text: str) -> Redaction:
         value = match.group("value")
         if value.count("/") >= 2 and re.fullmatch(r"[\w.\-/~]+", value):
             return match.group(0)  # a path or URL part, not a key
+        if re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+", value):
+            return match.group(0)  # a dotted name: module.attribute
         if not _high_entropy(value):
             return match.group(0)
         kinds["high-entropy"] += 1
