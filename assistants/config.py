@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -207,8 +207,33 @@ def _sources(
     pyproject = find_pyproject()
     # Always configured (a missing file reads as empty), so pydantic-settings does not warn.
     path = pyproject or Path.cwd() / "pyproject.toml"
-    sources.append((str(path), PyprojectTomlConfigSettingsSource(settings_cls, toml_file=path)))
+    sources.append((str(path), _PyprojectSource(settings_cls, toml_file=path)))
     return sources
+
+
+class _PyprojectSource(PyprojectTomlConfigSettingsSource):
+    """``[tool.assistants]``; a file that is not TOML, or a key that is no setting (a typo
+    would otherwise be ignored without a word), is a :class:`ConfigError` naming the file."""
+
+    def __init__(self, settings_cls: type[BaseSettings], toml_file: Path) -> None:
+        from .errors import ConfigError
+
+        try:
+            super().__init__(settings_cls, toml_file=toml_file)
+        except ValueError as exc:  # tomllib.TOMLDecodeError
+            raise ConfigError(
+                f"{toml_file} is not valid TOML: {exc}",
+                hint="fix the file (its [tool.assistants] table holds settings)",
+            ) from None
+        except AttributeError:  # [tool] or [tool.assistants] is a value, not a table
+            raise ConfigError(f"[tool.assistants] in {toml_file} is not a table") from None
+        known = set(settings_cls.model_fields) | {"DEEPSEEK_API_KEY", "ASSISTANTS_API_KEY"}
+        unknown = sorted(str(key) for key in self.toml_data if key not in known)
+        if unknown:
+            raise ConfigError(
+                f"unknown setting {unknown[0]!r} in [tool.assistants] of {toml_file}",
+                hint="settings: " + ", ".join(sorted(Settings.model_fields)),
+            )
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -219,13 +244,43 @@ def load_settings(**overrides: Any) -> Settings:
     clean = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**clean)
-    except ValueError as exc:  # pydantic.ValidationError and TOML errors
-        first = str(exc).strip().splitlines()
-        detail = "; ".join(line.strip() for line in first[:3])
+    except ValidationError as exc:
+        detail = "; ".join(_describe_error(err, clean) for err in exc.errors()[:3])
         raise ConfigError(
             f"invalid settings: {detail}",
             hint="check [tool.assistants] in pyproject.toml, .env and ASSISTANTS_* variables",
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{Path('.env').resolve()} is not UTF-8 text ({exc.reason})") from None
+    except ValueError as exc:  # pydantic-settings: a value it could not parse
+        detail = " ".join(str(exc).split())
+        raise ConfigError(
+            f"invalid settings: {detail}",
+            hint="check [tool.assistants] in pyproject.toml, .env and ASSISTANTS_* variables",
+        ) from None
+
+
+def _describe_error(err: Any, overrides: dict[str, Any]) -> str:
+    """``where: what (from source)`` for one validation error, on one line."""
+    where = ".".join(str(part) for part in err["loc"]) or "(settings)"
+    what = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+    source = _origins(overrides).get(where)
+    if source in {"environment", ".env"}:
+        source = f"{source}: ASSISTANTS_{where.replace('.', '__').upper()}"
+    return f"{where}: {what}" + (f" (from {source})" if source else "")
+
+
+def _origins(overrides: dict[str, Any]) -> dict[str, str]:
+    """Flattened setting name -> the highest-priority source that sets it."""
+    origin: dict[str, str] = {}
+    for label, source in _sources(Settings, InitSettingsSource(Settings, overrides)):
+        try:
+            found = source()
+        except Exception:  # a source that cannot be read is reported by load_settings
+            continue
+        for key, _ in _flatten(_alias_to_field(found)):
+            origin.setdefault(key, label)
+    return origin
 
 
 @dataclass(frozen=True)
@@ -258,14 +313,7 @@ def describe_settings(settings: Settings | None = None, **overrides: Any) -> lis
     """Every effective setting with the source it came from; the key is masked."""
     settings = settings or load_settings(**overrides)
     clean = {k: v for k, v in overrides.items() if v is not None}
-    origin: dict[str, str] = {}
-    for label, source in _sources(Settings, InitSettingsSource(Settings, clean)):
-        try:
-            found = source()
-        except Exception:  # a source that cannot be read is reported by load_settings
-            continue
-        for key, _ in _flatten(_alias_to_field(found)):
-            origin.setdefault(key, label)
+    origin = _origins(clean)
     rows = []
     dumped = settings.model_dump()
     dumped["api_key"] = settings.api_key

@@ -75,12 +75,24 @@ def _override(prompts_dir: Path | Any | None) -> str | None:
         from .config import load_settings
 
         prompts_dir = load_settings().prompts_dir
-    return str(Path(prompts_dir).expanduser()) if prompts_dir else None
+    return str(_override_dir(Path(prompts_dir))) if prompts_dir else None
+
+
+def _override_dir(prompts_dir: Path) -> Path:
+    """The override folder; one that does not exist is an error (a typo is never silent)."""
+    folder = prompts_dir.expanduser()
+    if not folder.is_dir():
+        raise ConfigError(
+            f"the prompts folder {folder} does not exist",
+            hint="fix ASSISTANTS_PROMPTS_DIR (or prompts_dir); "
+            "`assistants prompts export DIR` creates one",
+        )
+    return folder
 
 
 def render(name: str, /, *, prompts_dir: Path | Any | None = _UNSET, **context: Any) -> str:
     """Render template ``name`` (e.g. ``"review/system.j2"``) with ``context``."""
-    from jinja2 import TemplateNotFound, UndefinedError
+    from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
     env = _environment(_override(prompts_dir))
     try:
@@ -92,6 +104,14 @@ def render(name: str, /, *, prompts_dir: Path | Any | None = _UNSET, **context: 
         ) from None
     except UndefinedError as exc:
         raise ConfigError(f"prompt template {name!r}: {exc.message}") from None
+    except TemplateSyntaxError as exc:
+        where = f"{exc.filename or name}, line {exc.lineno}"
+        raise ConfigError(
+            f"prompt template {name!r} ({where}): {exc.message}",
+            hint="fix the template in your prompts folder, or remove it to use the built-in one",
+        ) from None
+    except TemplateError as exc:
+        raise ConfigError(f"prompt template {name!r}: {exc.message}") from None
 
 
 def list_prompts(prompts_dir: Path | None = None) -> list[tuple[str, str]]:
@@ -99,7 +119,7 @@ def list_prompts(prompts_dir: Path | None = None) -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     roots = [("builtin", builtin_prompts_dir())]
     if prompts_dir:
-        roots.append(("override", Path(prompts_dir).expanduser()))
+        roots.append(("override", _override_dir(Path(prompts_dir))))
     for origin, root in roots:
         for path in sorted(root.rglob("*.j2")):
             found[path.relative_to(root).as_posix()] = origin
@@ -107,7 +127,8 @@ def list_prompts(prompts_dir: Path | None = None) -> list[tuple[str, str]]:
 
 
 def prompt_source(name: str, prompts_dir: Path | None = None) -> str:
-    for root in ([Path(prompts_dir).expanduser()] if prompts_dir else []) + [builtin_prompts_dir()]:
+    roots = [_override_dir(Path(prompts_dir))] if prompts_dir else []
+    for root in [*roots, builtin_prompts_dir()]:
         path = root / name
         if path.is_file():
             return path.read_text(encoding="utf-8")

@@ -100,7 +100,10 @@ class Reply:
     (``error_message`` or the default message of that status) with ``Retry-After`` when
     ``retry_after`` is set. ``usage`` overrides the computed usage numbers (shallow merge).
     ``keepalives`` empty lines (non-stream) or ``: keep-alive`` SSE comments (stream) are sent
-    while waiting. ``drop_connection`` closes the socket without answering.
+    while waiting. ``drop_connection`` closes the socket without answering; ``drop_mid_stream``
+    streams the first half of the content (reasoning included), then closes the socket.
+    ``raw_body`` answers HTTP 200 with exactly this text (a malformed reply; ``raw_content_type``
+    is its Content-Type).
     """
 
     content: Content = ""
@@ -114,6 +117,9 @@ class Reply:
     keepalives: int = 0
     chunk_size: int = 8
     drop_connection: bool = False
+    drop_mid_stream: bool = False
+    raw_body: str | None = None
+    raw_content_type: str = "application/json"
 
 
 class _Headers(dict[str, str]):
@@ -653,6 +659,15 @@ class _Handler(BaseHTTPRequestHandler):
                 scripted = _ApiError(reply.status, reply.error_message, reply.retry_after)
                 self._send_error(scripted, entry, reply.delay)
                 return
+            if reply.raw_body is not None:
+                self._wait(srv.latency + reply.delay)
+                data = reply.raw_body.encode()
+                self._start_response(reply.raw_content_type, reply, chunked=False)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                entry.status = 200
+                self.wfile.write(data)
+                return
             completion = _Completion.build(srv, body, reply, thinking)
         except Exception as exc:  # a bug in a responder/callable: answer 500, keep serving
             traceback.print_exc(file=sys.stderr)
@@ -719,7 +734,14 @@ class _Handler(BaseHTTPRequestHandler):
         opts = body.get("stream_options")
         include_usage = isinstance(opts, dict) and bool(opts.get("include_usage"))
         out = bytearray()
-        for chunk in c.chunks(max(1, reply.chunk_size), include_usage):
+        chunks = list(c.chunks(max(1, reply.chunk_size), include_usage))
+        if reply.drop_mid_stream:
+            for chunk in chunks[: max(1, len(chunks) // 2)]:
+                self._write_chunk(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            self.wfile.flush()
+            self._drop(entry)
+            return
+        for chunk in chunks:
             out += b"data: " + json.dumps(chunk).encode() + b"\n\n"
             if len(out) >= 4096:
                 self._write_chunk(bytes(out))

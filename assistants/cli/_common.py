@@ -90,10 +90,18 @@ def emit(text: str, output: Path | None) -> None:
         text += "\n"
     if output is None:
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+    except OSError as exc:
+        from ..errors import InputError
+
+        click.echo(text, nl=False)  # the result is never lost
+        raise InputError(
+            f"cannot write {output} ({exc}); the report went to stdout instead"
+        ) from None
+    click.echo(f"wrote {output}", err=True)
 
 
 def interactive() -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -43,21 +44,34 @@ def chat(
         if sys.stdin.isatty():
             raise click.UsageError("give a PROMPT or pipe one on stdin")
         prompt = sys.stdin.read()
+    if not prompt.strip():
+        raise click.UsageError("the prompt is empty: give a PROMPT or pipe one on stdin")
     settings = settings_for(no_cache=no_cache)
     llm = make_llm(task, profile, think, settings, None)  # type: ignore[arg-type]
     err = console(stderr=True)
+    shown = {"reasoning": False, "content": False}
 
     def on_reasoning(text: str) -> None:
-        if show_reasoning:
-            err.print(text, style="dim", end="")
+        # Model text, not rich markup: "[/]" in it must print as it is.
+        err.print(text, style="dim", end="", markup=False, highlight=False)
+        shown["reasoning"] = True
 
     def on_content(text: str) -> None:
-        if not as_json:
-            click.echo(text, nl=False)
+        if shown["reasoning"] and not shown["content"]:
+            err.print()  # the answer starts on a line of its own
+        click.echo(text, nl=False)
+        shown["content"] = True
 
-    reply = llm.complete(
-        _messages(prompt, system), on_content=on_content, on_reasoning=on_reasoning
-    )
+    try:
+        reply = llm.complete(
+            _messages(prompt, system),
+            on_content=None if as_json else on_content,
+            on_reasoning=on_reasoning if show_reasoning else None,
+        )
+    except BaseException:
+        if shown["content"] or shown["reasoning"]:
+            err.print()  # the error line starts on a line of its own
+        raise
     result = ChatResult.from_reply(reply)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
@@ -93,12 +107,20 @@ def config(as_json: bool) -> None:
     show_default=True,
     help="Group the totals by this.",
 )
-@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only calls since this date.")
+@click.option(
+    "--since",
+    "since_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Only calls since this date.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def usage(by: str, since: str | None, as_json: bool) -> None:
+def usage(by: str, since_date: datetime | None, as_json: bool) -> None:
     """Summarise recorded usage and cost (every model call is recorded locally)."""
     from ..llm.store import UsageLedger
 
+    since = since_date.date().isoformat() if since_date else None
     settings = settings_for()
     ledger = UsageLedger(settings.resolved_ledger_path())
     rows = ledger.summary(by=by, since=since)
@@ -106,11 +128,20 @@ def usage(by: str, since: str | None, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        click.echo(f"no usage recorded yet ({ledger.path})")
+        when = f" since {since}" if since else " yet"
+        click.echo(f"no usage recorded{when} ({ledger.path})")
         return
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table(by, "calls", "cached", "input (hit/miss)", "output", "reasoning", "cost $")
+    table = Table(
+        Column(by, no_wrap=True),
+        "calls",
+        "cached",
+        "input (hit/miss)",
+        "output",
+        "reasoning",
+        "cost $",
+    )
     for row in rows:
         table.add_row(
             str(row["key"]),

@@ -38,9 +38,17 @@ def math() -> None:
 
 
 def _estimate_text(est: MathEstimate) -> str:
+    resumed = (
+        f"already scored in the results file (skipped; --restart to score again): {est.resumed}\n"
+        if est.resumed
+        else ""
+    )
+    if not est.problems:
+        return f"dry run: nothing was sent\n{resumed}nothing left to solve\n"
     return (
         f"dry run: nothing was sent\n"
         f"model: {est.model}\n"
+        f"{resumed}"
         f"problems: {est.problems} · requests: {est.requests}\n"
         f"input tokens: {est.input_tokens:,} · output tokens (assumed): {est.output_tokens:,}\n"
         f"estimated cost: ${est.cost_usd:.4f}\n"
@@ -88,6 +96,15 @@ class _Live:
             self.err.print(text, style="dim", end="", markup=False, highlight=False)
         elif self.status is not None:
             self.status.update(f"{self.label} {self.chars:,} characters of reasoning")
+
+    def restart(self) -> None:
+        """The stream broke after some text was shown; the request starts over."""
+        if self.show and (self.chars or self.in_answer):
+            self.err.print("\n(connection lost: starting over)", style="yellow", markup=False)
+        self.chars = 0
+        self.in_answer = False
+        if self.status is not None:
+            self.status.update(self.label)
 
     def on_content(self, text: str) -> None:
         if self.show:
@@ -160,6 +177,7 @@ def solve(
             settings=settings,
             on_reasoning=live.on_reasoning,
             on_content=live.on_content,
+            on_retry=live.restart,
             show_reasoning=show_reasoning,
         )
     render: dict[str, Callable[[], str]] = {
@@ -215,15 +233,31 @@ def eval_(
       assistants math eval problems.jsonl --samples 5 --output results.jsonl
     """
     from ..errors import PartialFailureError
-    from ..tasks.math import estimate_math, eval_math, load_problems, sample_file
+    from ..tasks.math import (
+        estimate_math,
+        eval_math,
+        load_problems,
+        pending_problems,
+        sample_file,
+    )
 
     source = file or sample_file()
     settings = settings_for(no_cache=no_cache)
-    if dry_run:
-        problems = [p.problem for p in load_problems(source, limit=limit)]
-        _emit_estimate(estimate_math(problems, samples=samples, settings=settings), fmt, report)
-        return
     results = output or Path(f"{source.stem}.results.jsonl")
+    if report is not None and report.resolve() in (source.resolve(), results.resolve()):
+        what = "the problems file" if report.resolve() == source.resolve() else "--output"
+        raise click.UsageError(f"--report {report} would overwrite {what}")
+    if dry_run:
+        problems = load_problems(source, limit=limit)
+        todo = pending_problems(
+            problems,
+            None if restart or results.is_dir() else results,
+            samples=samples or settings.math.samples,
+        )
+        est = estimate_math([p.problem for p in todo], samples=samples, settings=settings)
+        est.resumed = len(problems) - len(todo)
+        _emit_estimate(est, fmt, report)
+        return
     try:
         with progress("solving") as update:
             result = eval_math(
@@ -238,6 +272,13 @@ def eval_(
     except PartialFailureError as exc:
         if exc.result is not None:
             _emit_eval(exc.result, fmt, report)
+        raise
+    except KeyboardInterrupt:
+        click.echo(
+            f"note: the items scored so far are kept in {results}; "
+            "run the same command again to resume",
+            err=True,
+        )
         raise
     _emit_eval(result, fmt, report)
 

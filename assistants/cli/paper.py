@@ -92,9 +92,12 @@ def analyze(
       assistants paper analyze paper.pdf --format markdown -o report.md
       assistants paper analyze papers/ -o reports/ --lang zh
     """
+    _check_output(output, folder=target.is_dir())
     settings = settings_for(no_cache=no_cache)
     if target.is_dir():
-        _analyze_folder(target, fmt, output, password, lang, dry_run, settings)
+        _analyze_folder(
+            target, fmt, output or Path("paper-reports"), password, lang, dry_run, settings
+        )
         return
     from ..tasks.paper import analyze_paper
 
@@ -107,15 +110,37 @@ def analyze(
             password=password,
             progress=update,
         )
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    _warn(result.warnings)
     emit(_render(result, fmt), output)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:  # on stderr: a skipped page matters for any answer
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _check_output(output: Path | None, *, folder: bool) -> None:
+    """Fail on an --output that cannot be written before anything is sent (a usage error)."""
+    if output is None:
+        return
+    if output.is_dir() and not folder:
+        raise click.BadParameter(
+            f"{output} is a folder; give a file name for the report", param_hint="'--output'"
+        )
+    if output.exists() and folder and not output.is_dir():
+        raise click.BadParameter(
+            f"{output} is not a folder (a folder of papers needs a folder for the reports)",
+            param_hint="'--output'",
+        )
+    parent = next((p for p in output.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise click.BadParameter(f"{parent} is not a folder", param_hint="'--output'")
 
 
 def _analyze_folder(
     folder: Path,
     fmt: str,
-    output: Path | None,
+    out: Path,
     password: str | None,
     lang: str | None,
     dry_run: bool,
@@ -132,8 +157,9 @@ def _analyze_folder(
             dry_run=dry_run,
             password=password,
             progress=update,
+            # a re-run must not analyse the reports of the last one (unless they are mixed in)
+            exclude=[] if folder.resolve().is_relative_to(out.resolve()) else [out],
         )
-    out = output or Path("paper-reports")
     kind = "json" if fmt == "json" else ("text" if fmt == "text" else "markdown")
     index = batch.write(out, kind)  # type: ignore[arg-type]
     click.echo(index.read_text(encoding="utf-8"), nl=False)
@@ -174,10 +200,12 @@ def ask(
     """
     from ..tasks.paper import ask_paper
 
+    _check_output(output, folder=False)
     settings = settings_for(no_cache=no_cache)
     answer = ask_paper(
         file, question, settings=settings, lang=lang, dry_run=dry_run, password=password
     )
+    _warn(answer.warnings)
     emit(_render(answer, fmt), output)
 
 
@@ -198,7 +226,8 @@ def chat(
 ) -> None:
     """Ask questions about FILE one after another (the conversation is kept).
 
-    Reads one question per line from stdin until end of input or "exit"; works with a pipe:
+    Reads one question per line from stdin until end of input or "exit"; works with a pipe
+    (with --format json, each answer is one JSON object on one line):
 
     \b
       printf 'What is the method?\\nHow does it compare?\\n' | assistants paper chat paper.pdf
@@ -207,6 +236,7 @@ def chat(
 
     settings = settings_for(no_cache=no_cache)
     session = PaperChat(file, settings=settings, lang=lang, password=password)
+    _warn(session.paper.warnings)
     tty = sys.stdin.isatty()
     err = console(stderr=True)
     if tty:
@@ -228,7 +258,8 @@ def chat(
                 answer = session.ask(question)
         else:
             answer = session.ask(question, dry_run=dry_run)
-        text = _render(answer, fmt)
+        # json: one object per line (JSON Lines), so a stream of answers stays parseable
+        text = answer.model_dump_json() if fmt == "json" else _render(answer, fmt)
         click.echo(text if text.endswith("\n") else text + "\n", nl=False)
         sys.stdout.flush()
     usage = session.usage
@@ -275,6 +306,7 @@ def review(
     """
     from ..tasks.paper import review_paper
 
+    _check_output(output, folder=False)
     settings = settings_for(no_cache=no_cache)
     with progress(f"reviewing {file.name}") as update:
         result = review_paper(
@@ -286,4 +318,5 @@ def review(
             password=password,
             progress=update,
         )
+    _warn(result.warnings)
     emit(_render(result, fmt), output)

@@ -44,6 +44,64 @@ def _read_instructions(value: str | None) -> str | None:
         ) from None
 
 
+def _git_out(*args: str) -> str | None:
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _pushed_range() -> tuple[bool, str | None]:
+    """At the pre-push stage (pre-commit's environment): (True, the diff of what is pushed, or
+    None when nothing is). Outside a push: (False, None).
+
+    pre-commit gives the remote's commit as from-ref; a new branch (a from-ref of zeros, or
+    no from-ref when the whole history is pushed) is reviewed from the parent of its first
+    commit that no remote has, as pre-commit itself computes it; a root commit is compared
+    with the empty tree. A to-ref of zeros deletes a remote branch: nothing to review."""
+    from_ref = os.environ.get("PRE_COMMIT_FROM_REF", "")
+    to_ref = os.environ.get("PRE_COMMIT_TO_REF", "")
+    if not to_ref and not from_ref and os.environ.get("PRE_COMMIT_REMOTE_BRANCH"):
+        to_ref = os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "")  # the whole history
+    if not to_ref:
+        return False, None
+    if not to_ref.strip("0"):
+        return True, None
+    if from_ref.strip("0"):
+        return True, f"{from_ref}...{to_ref}"
+    listed = _git_out("rev-list", to_ref, "--topo-order", "--reverse", "--not", "--remotes")
+    if listed is None:
+        return True, f"{from_ref}...{to_ref}"  # let the diff report the git error
+    if not listed:
+        return True, None
+    first = listed.split()[0]
+    base = _git_out("rev-parse", "--verify", "-q", f"{first}^")
+    if not base:  # the first commit ever: everything is new
+        base = _git_out("hash-object", "-t", "tree", "/dev/null") or first
+    return True, f"{base}..{to_ref}"
+
+
+def _check_output(output: Path | None) -> None:
+    """Fail before the review (and its cost) when the report could not be written."""
+    from ..errors import InputError
+
+    if output is None:
+        return
+    if output.is_dir():
+        raise InputError(f"--output {output}: is a folder", hint="give a file name")
+    folder = output.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(
+            f"--output {output}: cannot write there ({folder} is not a writable folder)",
+            hint="choose another --output path",
+        )
+
+
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
@@ -154,8 +212,15 @@ def review(
       assistants review --diff main --format sarif -o review.sarif
       assistants review --dry-run .
     """
-    from ..errors import APIError, AssistantsError, InputError, MissingAPIKeyError
+    from ..errors import (
+        APIError,
+        AssistantsError,
+        InputError,
+        MissingAPIKeyError,
+        PartialFailureError,
+    )
 
+    _check_output(output)
     if json_schema:
         import json
 
@@ -168,7 +233,11 @@ def review(
         raise click.UsageError("use either --staged or --diff REF, not both")
     if fail_closed and not hook:
         raise click.UsageError("--fail-closed only applies with --hook")
-    if hook and not diff_ref and not os.environ.get("PRE_COMMIT_FROM_REF") and _nothing_staged():
+    at_push, pushed = _pushed_range() if hook and not staged and not diff_ref else (False, None)
+    if at_push and pushed is None:
+        click.echo("nothing pushed to review", err=True)
+        return
+    if hook and not diff_ref and not at_push and _nothing_staged():
         # The common case of a hook run (e.g. an empty or message-only commit): answer before
         # loading settings and the task, so the hook costs next to nothing.
         click.echo("nothing staged to review", err=True)
@@ -177,10 +246,8 @@ def review(
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)
     if hook and not staged and not diff_ref:
-        pushed_from = os.environ.get("PRE_COMMIT_FROM_REF")
-        pushed_to = os.environ.get("PRE_COMMIT_TO_REF")
-        if pushed_from and pushed_to:  # pre-push stage: review what is being pushed
-            diff_ref = f"{pushed_from}...{pushed_to}"
+        if at_push:  # pre-push stage: review what is being pushed
+            diff_ref = pushed
         else:
             staged = True
 
@@ -250,14 +317,17 @@ def review(
     if result.dry_run:
         sys.exit(0)
     code = result.exit_code(gate)
+    if result.failed:
+        partial = f"review: {len(result.failed)} file(s) could not be reviewed (partial result)"
+        if code == PartialFailureError.exit_code and hook and not fail_closed:
+            # the API failed for part of the review: like an unreachable API, not a finding
+            _warn(f"{partial}; not blocking (use --fail-closed to block)")
+            code = 0
+        else:
+            click.echo(partial, err=True)
     if code == 1:
         at = [f for f in result.findings if _rank(f.severity) >= _rank(gate)]
         click.echo(f"review: {len(at)} finding(s) at or above {gate}; failing", err=True)
-    elif result.failed:
-        click.echo(
-            f"review: {len(result.failed)} file(s) could not be reviewed (partial result)",
-            err=True,
-        )
     sys.exit(code)
 
 

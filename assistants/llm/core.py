@@ -23,6 +23,7 @@ import random
 import re
 import threading
 import time
+import traceback
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import datetime, timezone
@@ -185,9 +186,12 @@ class LLM:
             else None
         )
         for notice in self.spec.notices:
-            if notice not in _notified:
-                _notified.add(notice)
-                log.warning(notice)
+            _warn_once(notice)
+        if self.spec.deepseek_fields and self.prices.price_for(self.spec.model) is None:
+            _warn_once(
+                f"note: the price table has no price for {self.spec.model}; its cost is "
+                "counted as $0 (add it in a file named by ASSISTANTS_PRICE_FILE)"
+            )
 
     # -- public properties -----------------------------------------------------------------
     @property
@@ -272,8 +276,13 @@ class LLM:
         allow_truncated: bool = False,
         allow_empty: bool = False,
         use_cache: bool = True,
+        on_retry: Callable[[], None] | None = None,
     ) -> Reply:
         """One request (with retries). Streams when a callback is given or thinking is on.
+
+        A stream that breaks after some of its text went to ``on_reasoning`` / ``on_content``
+        is retried only when ``on_retry`` is given (it is called first, so a display can start
+        over); otherwise the error is raised, so no text is ever shown twice.
 
         Raises :class:`~assistants.errors.TruncatedResponseError` on ``finish_reason=length``
         and :class:`~assistants.errors.EmptyResponseError` on empty content unless allowed;
@@ -304,28 +313,71 @@ class LLM:
         )
         cache = self.cache if use_cache else None
         if cache is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                return self._from_cache(hit, on_reasoning, on_content)
+            cached = self._cache_get(cache, key, on_reasoning, on_content)
+            if cached is not None:
+                return cached
 
         stream = bool(on_reasoning or on_content) or self.spec.thinking
+        shown = False  # has this attempt given text to a callback?
+
+        def showing(callback: Callback | None) -> Callback | None:
+            if callback is None:
+                return None
+
+            def deliver(text: str) -> None:
+                nonlocal shown
+                shown = True
+                callback(text)
+
+            return deliver
+
         started = time.monotonic()
         attempts = 0
         while True:
             attempts += 1
+            shown = False
             try:
                 content, reasoning, finish, usage_meta = await self._call(
-                    msgs, params, stream, on_reasoning, on_content
+                    msgs, params, stream, showing(on_reasoning), showing(on_content)
                 )
             except Exception as exc:
                 mapped, retry_after = _map_exception(exc, attempts)
                 if mapped is None:
                     raise
                 if not isinstance(mapped, RETRYABLE) or attempts > self.settings.max_retries:
-                    raise mapped from None
-                await asyncio.sleep(self._backoff(attempts, retry_after))
+                    raise self._scrub(mapped) from None
+                if shown and on_retry is None:
+                    # A retry would show its text after the part already shown.
+                    raise self._scrub(
+                        _reworded(
+                            mapped,
+                            f"the reply broke off midway ({_what_broke(mapped)}); not retried, "
+                            "as part of it was already shown",
+                            hint="run the request again",
+                        )
+                    ) from None
+                wait = self._backoff(attempts, None)
+                if retry_after is not None and retry_after > self.settings.retry_max_wait:
+                    raise self._scrub(
+                        _reworded(
+                            mapped,
+                            f"{mapped.message}; the API asks to wait {retry_after:g} s, "
+                            f"longer than retry_max_wait ({self.settings.retry_max_wait:g} s)",
+                            hint="try again later, or raise ASSISTANTS_RETRY_MAX_WAIT to wait "
+                            "for it",
+                        )
+                    ) from None
+                if retry_after is not None:
+                    wait = max(wait, retry_after)
+                if shown and on_retry is not None:
+                    on_retry()
+                await asyncio.sleep(wait)
                 continue
             if finish in RETRYABLE_FINISH and attempts <= self.settings.max_retries:
+                if shown and on_retry is None:
+                    break  # as above: no second text after the first; _check raises
+                if shown and on_retry is not None:
+                    on_retry()
                 await asyncio.sleep(self._backoff(attempts, None))
                 continue
             break
@@ -344,7 +396,10 @@ class LLM:
         )
         self._check(reply, allow_truncated=allow_truncated, allow_empty=allow_empty)
         if cache is not None and finish == "stop" and content.strip():
-            cache.put(key, self.spec.model, reply.model_dump(mode="json"))
+            try:
+                cache.put(key, self.spec.model, reply.model_dump(mode="json"))
+            except errors.AssistantsError as exc:  # the cache must never cost a result
+                _warn_once(f"response cache not written ({exc})")
         return reply
 
     async def _call(
@@ -356,8 +411,12 @@ class LLM:
         on_content: Callback | None,
     ) -> tuple[str, str | None, str | None, dict[str, Any] | None]:
         model = self._chat_model()
+        # Our own limit as well as the HTTP client's: keep-alives (blank lines, SSE comments)
+        # reset the client's read timeout, so an endpoint that only keeps the line open would
+        # otherwise hold the call forever. Streams: the longest wait for the next chunk.
+        limit = self.spec.timeout
         if not stream:
-            message = await model.ainvoke(msgs, **params)
+            message = await asyncio.wait_for(model.ainvoke(msgs, **params), limit)
             reasoning = message.additional_kwargs.get("reasoning_content")
             return (
                 _text(message.content),
@@ -369,21 +428,29 @@ class LLM:
         reasoning_parts: list[str] | None = None
         finish: str | None = None
         usage_meta: dict[str, Any] | None = None
-        async for chunk in model.astream(msgs, **params):
-            delta_reasoning = chunk.additional_kwargs.get("reasoning_content")
-            if delta_reasoning is not None:  # the first delta may be ""
-                reasoning_parts = reasoning_parts if reasoning_parts is not None else []
-                reasoning_parts.append(delta_reasoning)
-                if on_reasoning and delta_reasoning:
-                    on_reasoning(delta_reasoning)
-            text = _text(chunk.content)
-            if text:
-                content_parts.append(text)
-                if on_content:
-                    on_content(text)
-            finish = chunk.response_metadata.get("finish_reason") or finish
-            if getattr(chunk, "usage_metadata", None):
-                usage_meta = dict(chunk.usage_metadata)  # type: ignore[arg-type]
+        chunks = model.astream(msgs, **params)
+        try:
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(anext(chunks), limit)
+                except StopAsyncIteration:
+                    break
+                delta_reasoning = chunk.additional_kwargs.get("reasoning_content")
+                if delta_reasoning is not None:  # the first delta may be ""
+                    reasoning_parts = reasoning_parts if reasoning_parts is not None else []
+                    reasoning_parts.append(delta_reasoning)
+                    if on_reasoning and delta_reasoning:
+                        on_reasoning(delta_reasoning)
+                text = _text(chunk.content)
+                if text:
+                    content_parts.append(text)
+                    if on_content:
+                        on_content(text)
+                finish = chunk.response_metadata.get("finish_reason") or finish
+                if getattr(chunk, "usage_metadata", None):
+                    usage_meta = dict(chunk.usage_metadata)  # type: ignore[arg-type]
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
         reasoning = "".join(reasoning_parts) if reasoning_parts is not None else None
         return "".join(content_parts), reasoning, finish, usage_meta
 
@@ -392,6 +459,14 @@ class LLM:
         if retry_after is not None:
             wait = max(wait, retry_after)
         return min(wait, self.settings.retry_max_wait)
+
+    def _scrub(self, error: errors.AssistantsError) -> errors.AssistantsError:
+        """Never repeat the key, even when the endpoint echoes it in an error message."""
+        key = self.settings.api_key.get_secret_value().strip() if self.settings.api_key else ""
+        if len(key) >= 8 and key in error.message:
+            error.message = error.message.replace(key, "***")
+            error.args = (error.message,)
+        return error
 
     def _usage(self, meta: dict[str, Any] | None) -> Usage:
         if not meta:
@@ -438,12 +513,34 @@ class LLM:
                 attempts=attempts,
             )
         except Exception as exc:  # the ledger must never cost the user a result
-            log.warning("usage ledger not written (%s)", exc)
+            _warn_once(f"usage ledger not written ({exc})")
+
+    def _cache_get(
+        self,
+        cache: ResponseCache,
+        key: str,
+        on_reasoning: Callback | None,
+        on_content: Callback | None,
+    ) -> Reply | None:
+        """The cached reply, or None on a miss or an unreadable cache (with a warning)."""
+        try:
+            hit = cache.get(key)
+        except errors.AssistantsError as exc:
+            _warn_once(f"response cache not read ({exc})")
+            return None
+        except ValueError:  # an entry that is not JSON: a miss
+            return None
+        if hit is None:
+            return None
+        try:
+            reply = Reply.model_validate(hit)
+        except ValidationError:  # written by another version: a miss
+            return None
+        return self._from_cache(reply, on_reasoning, on_content)
 
     def _from_cache(
-        self, data: dict[str, Any], on_reasoning: Callback | None, on_content: Callback | None
+        self, reply: Reply, on_reasoning: Callback | None, on_content: Callback | None
     ) -> Reply:
-        reply = Reply.model_validate(data)
         reply = reply.model_copy(
             update={"cached": True, "attempts": 0, "usage": Usage(cached_requests=1)}
         )
@@ -474,8 +571,12 @@ class LLM:
                 attempts=reply.attempts,
             )
         if not reply.content.strip() and not allow_empty and reply.finish_reason != "length":
+            thought = (reply.reasoning or "").strip()
             raise errors.EmptyResponseError(
-                "the model returned an empty reply", reasoning=reply.reasoning
+                f"the model reasoned ({len(thought):,} characters) but gave no answer"
+                if thought
+                else "the model returned an empty reply",
+                reasoning=reply.reasoning,
             )
 
     # -- structured output -----------------------------------------------------------------
@@ -597,6 +698,12 @@ class LLM:
         return list(await asyncio.gather(*(one(item) for item in items)))
 
 
+def _warn_once(message: str) -> None:
+    if message not in _notified:
+        _notified.add(message)
+        log.warning(message)
+
+
 def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -635,6 +742,45 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
+# What the SDK and LangChain raise for a 200 answer whose body is not a completion.
+_MALFORMED = ("Unexpected response type", "No generation chunks were returned")
+
+
+def _malformed_reply(exc: BaseException) -> bool:
+    if isinstance(exc, json.JSONDecodeError):
+        return True
+    if isinstance(exc, ValueError) and str(exc).startswith(_MALFORMED):
+        return True
+    if not isinstance(exc, (KeyError, TypeError, IndexError, ValueError)):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    if any(frame.name == "_create_chat_result" for frame in frames):
+        return True  # LangChain could not read the completion's fields
+    # an empty "choices" list: LangChain indexes the first generation of nothing
+    last = frames[-1] if frames else None
+    return (
+        isinstance(exc, IndexError)
+        and last is not None
+        and "langchain_core" in last.filename
+        and last.name in {"ainvoke", "invoke"}
+    )
+
+
+def _what_broke(error: errors.AssistantsError) -> str:
+    if isinstance(error, errors.APIConnectionError):
+        return "the connection was lost"
+    if isinstance(error, errors.APITimeoutError):
+        return "nothing more arrived within the time limit"
+    return error.message
+
+
+def _reworded(error: errors.AssistantsError, message: str, *, hint: str) -> errors.AssistantsError:
+    """``error`` with another message and hint (same class, status and attempts)."""
+    if isinstance(error, errors.APIError):
+        return type(error)(message, hint=hint, status=error.status, attempts=error.attempts)
+    return type(error)(message, hint=hint)
+
+
 def _map_exception(
     exc: BaseException, attempts: int
 ) -> tuple[errors.AssistantsError | None, float | None]:
@@ -650,13 +796,27 @@ def _map_exception(
         return errors.TruncatedResponseError("the reply was cut off at max_tokens"), None
     if isinstance(exc, openai.ContentFilterFinishReasonError):
         return errors.ContentFilteredError("the reply was withheld by the content filter"), None
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, (openai.APITimeoutError, asyncio.TimeoutError, TimeoutError)):
         return errors.APITimeoutError(
             f"no answer within the time limit (after {n} attempt(s))", attempts=n
         ), None
     if isinstance(exc, openai.APIConnectionError):
         return errors.APIConnectionError(
             f"cannot reach the API (after {n} attempt(s)): {exc.__cause__ or exc}", attempts=n
+        ), None
+    if _malformed_reply(exc):
+        # HTTP 200 with a body that is not a completion (a proxy's HTML page, broken JSON,
+        # no choices, an "error" object where the completion should be).
+        detail = " ".join(str(exc).split())[:160]
+        if isinstance(exc, IndexError):
+            detail = "it has no choices"
+        elif exc.args and isinstance(exc.args[0], dict) and exc.args[0].get("message"):
+            detail = f"it reports an error: {exc.args[0]['message']}"
+        return errors.ServerError(
+            f"the API's reply was not a chat completion (after {n} attempt(s)): {detail}",
+            hint="check that ASSISTANTS_BASE_URL is an OpenAI-compatible endpoint "
+            "(local servers usually end in /v1); try again later",
+            attempts=n,
         ), None
     if not isinstance(exc, openai.APIStatusError):
         return None, None

@@ -1,8 +1,10 @@
 """The two SQLite stores of the llm layer: the usage ledger and the response cache.
 
 Both open a short-lived connection per operation (safe across threads and asyncio tasks) and
-create their schema on first use. Neither ever stores the API key: the cache key is a hash of the
-request body and the endpoint URL; the ledger records tokens, cost and timing.
+create their schema on first use. A store that cannot be used (a corrupt file, a data dir that
+is not a writable folder) raises :class:`~assistants.errors.ConfigError` naming the file.
+Neither ever stores the API key: the cache key is a hash of the request body and the endpoint
+URL; the ledger records tokens, cost and timing.
 """
 
 from __future__ import annotations
@@ -17,17 +19,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
+
 __all__ = ["LedgerEntry", "ResponseCache", "UsageLedger", "request_key"]
 
 
 @contextmanager
-def _connect(path: Path, schema: str) -> Iterator[sqlite3.Connection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=30)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(schema)
-        with conn:
-            yield conn
+def _connect(path: Path, schema: str, what: str) -> Iterator[sqlite3.Connection]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path, timeout=30)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(schema)
+            with conn:
+                yield conn
+    except (sqlite3.Error, OSError) as exc:
+        raise ConfigError(
+            f"cannot use the {what} {path}: {exc}",
+            hint="delete the file if it is damaged, or set ASSISTANTS_DATA_DIR to a writable "
+            "folder",
+        ) from None
 
 
 def request_key(payload: dict[str, Any]) -> str:
@@ -48,18 +59,20 @@ class ResponseCache:
     );
     """
 
+    WHAT = "response cache"
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def get(self, key: str) -> dict[str, Any] | None:
         if not self.path.exists():
             return None
-        with _connect(self.path, self.SCHEMA) as conn:
+        with _connect(self.path, self.SCHEMA, self.WHAT) as conn:
             row = conn.execute("SELECT reply FROM responses WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, model: str, reply: dict[str, Any]) -> None:
-        with _connect(self.path, self.SCHEMA) as conn:
+        with _connect(self.path, self.SCHEMA, self.WHAT) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO responses (key, created, model, reply) VALUES (?,?,?,?)",
                 (key, time.time(), model, json.dumps(reply, ensure_ascii=False)),
@@ -68,16 +81,17 @@ class ResponseCache:
     def info(self) -> dict[str, Any]:
         if not self.path.exists():
             return {"path": str(self.path), "entries": 0, "bytes": 0}
-        with _connect(self.path, self.SCHEMA) as conn:
+        with _connect(self.path, self.SCHEMA, self.WHAT) as conn:
             (count,) = conn.execute("SELECT COUNT(*) FROM responses").fetchone()
         return {"path": str(self.path), "entries": count, "bytes": self.path.stat().st_size}
 
     def clear(self) -> int:
         if not self.path.exists():
             return 0
-        with _connect(self.path, self.SCHEMA) as conn:
+        with _connect(self.path, self.SCHEMA, self.WHAT) as conn:
             removed = conn.execute("DELETE FROM responses").rowcount
-        with closing(sqlite3.connect(self.path)) as conn:
+        with _connect(self.path, "", self.WHAT) as conn:
+            conn.isolation_level = None  # VACUUM cannot run inside a transaction
             conn.execute("VACUUM")
         return removed
 
@@ -123,6 +137,8 @@ class UsageLedger:
         "attempts",
     )
 
+    WHAT = "usage ledger"
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
@@ -130,7 +146,7 @@ class UsageLedger:
         row.setdefault("ts", datetime.now(timezone.utc).isoformat(timespec="seconds"))
         values = tuple(row[name] for name in self.FIELDS)
         placeholders = ",".join("?" * len(self.FIELDS))
-        with _connect(self.path, self.SCHEMA) as conn:
+        with _connect(self.path, self.SCHEMA, self.WHAT) as conn:
             conn.execute(
                 f"INSERT INTO calls ({','.join(self.FIELDS)}) VALUES ({placeholders})", values
             )
@@ -138,7 +154,7 @@ class UsageLedger:
     def rows(self) -> list[LedgerEntry]:
         if not self.path.exists():
             return []
-        with _connect(self.path, self.SCHEMA) as conn:
+        with _connect(self.path, self.SCHEMA, self.WHAT) as conn:
             conn.row_factory = sqlite3.Row
             return [LedgerEntry(r) for r in conn.execute("SELECT * FROM calls ORDER BY id")]
 
@@ -157,6 +173,6 @@ class UsageLedger:
                    SUM(cost_usd) AS cost_usd, SUM(peak) AS peak_calls
             FROM calls {where} GROUP BY key ORDER BY key
         """
-        with _connect(self.path, self.SCHEMA) as conn:
+        with _connect(self.path, self.SCHEMA, self.WHAT) as conn:
             conn.row_factory = sqlite3.Row
             return [dict(r) for r in conn.execute(query, args)]

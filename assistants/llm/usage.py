@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
 
@@ -117,6 +117,8 @@ class PriceTable(BaseModel):
 
 def _parse(data: dict[str, Any], origin: str) -> PriceTable:
     try:
+        if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+            raise ValueError('expected a JSON object with a "models" object')
         peak = data.get("peak", {})
         windows = [
             (time.fromisoformat(a), time.fromisoformat(b)) for a, b in peak.get("windows_utc", [])
@@ -132,7 +134,15 @@ def _parse(data: dict[str, Any], origin: str) -> PriceTable:
             peak_weekdays=peak.get("weekdays", []),
             peak_windows_utc=windows,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except ValidationError as exc:
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]
+        )
+        raise ConfigError(
+            f"price table {origin} is not valid: {detail}",
+            hint="see assistants/data/prices.json for the format",
+        ) from None
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ConfigError(
             f"price table {origin} is not valid: {exc}",
             hint="see assistants/data/prices.json for the format",
@@ -150,6 +160,11 @@ def _load(path: str | None) -> PriceTable:
         user = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read price file {path}: {exc}") from None
+    if not isinstance(user, dict) or not isinstance(user.get("models", {}), dict):
+        raise ConfigError(
+            f'price table {path} is not valid: expected a JSON object with a "models" object',
+            hint="see assistants/data/prices.json for the format",
+        )
     merged = {**builtin, **user, "models": {**builtin["models"], **user.get("models", {})}}
     return _parse(merged, path)
 

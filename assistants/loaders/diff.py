@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from .files import SkippedPath, check_content, check_name, detect_language, git_root
+from .files import (
+    SkippedPath,
+    check_content,
+    check_name,
+    detect_language,
+    git_root,
+    printable,
+)
 
 __all__ = [
     "DiffFile",
@@ -77,7 +84,7 @@ def _git(root: Path, *args: str, check: bool = True) -> bytes:
     if check and proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputError(
-            f"git {' '.join(args[:2])} failed: {message[0] if message else proc.returncode}",
+            f"git {args[0]} failed: {message[0] if message else proc.returncode}",
             hint="check the ref (e.g. --diff main, --diff HEAD~1) and that this is a git repo",
         )
     return proc.stdout
@@ -115,11 +122,12 @@ def load_diff(
         description = f"changes {left or 'HEAD'}..{new_side}"
     else:
         ref = ref or "HEAD"
+        description = f"changes since {ref}"
         if ref == "HEAD" and not _git(root, "rev-parse", "--verify", "-q", "HEAD", check=False):
             ref = _empty_tree(root)
+            description = "changes (no commit yet)"
         args.append(ref)
         new_side = None
-        description = f"changes since {ref}"
     if staged and not _git(root, "rev-parse", "--verify", "-q", "HEAD", check=False):
         args.append(_empty_tree(root))  # first commit: everything staged is new
     raw = _git(root, *args, "--").decode("utf-8", "surrogateescape")
@@ -147,11 +155,17 @@ def _parse(
     patch = PatchSet(raw)
     for pf in patch:
         path = pf.path
+        shown = printable(path)
         if pf.is_removed_file:
-            selection.skipped.append(SkippedPath(path, "deleted"))
+            selection.skipped.append(SkippedPath(shown, "deleted"))
             continue
         if pf.is_binary_file:
-            selection.skipped.append(SkippedPath(path, "binary"))
+            selection.skipped.append(SkippedPath(shown, "binary"))
+            continue
+        if pf.is_symlink or pf.is_submodule:  # the "text" is a link target or a commit id
+            selection.skipped.append(
+                SkippedPath(shown, "symlink" if pf.is_symlink else "submodule")
+            )
             continue
         skip = check_name(path)
         if skip is not None:
@@ -169,7 +183,7 @@ def _parse(
             pending: list[str] = []
             for ln in hunk:
                 if ln.is_removed:
-                    pending.append(ln.value.rstrip("\n"))
+                    pending.append(printable(ln.value.rstrip("\r\n")))  # old side: any bytes
                 elif pending and ln.target_line_no:
                     removed.setdefault(ln.target_line_no, []).extend(pending)
                     pending = []
@@ -191,7 +205,7 @@ def _parse(
             selection.skipped.append(skip or SkippedPath(path, "empty"))
             continue
         language = detect_language(path) or "text"
-        line_total = len(text.splitlines())
+        line_total = len(_split(text))
         spans = [enclosing_span(text, language, n) for n in added]
         spans += [(max(1, a), min(line_total, b)) for a, b in hunk_spans]
         # removed lines at the very end of the file point one past the last line
@@ -211,6 +225,15 @@ def _parse(
     selection.files.sort(key=lambda f: f.path)
     selection.skipped.sort(key=lambda s: s.path)
     return selection
+
+
+def _split(text: str) -> list[str]:
+    """The lines of ``text`` as git numbers them: split on "\\n" only (``str.splitlines`` also
+    splits on form feeds, U+2028 and other characters that are not line breaks to git)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def merge_ranges(spans: list[tuple[int, int]], gap: int = 1) -> list[tuple[int, int]]:
@@ -268,7 +291,7 @@ def _regex_block(lines: list[str], start: int) -> int:
 def enclosing_span(text: str, language: str, line: int) -> tuple[int, int]:
     """The innermost function or class around ``line`` (1-based), as a line range; a window of
     :data:`FALLBACK_CONTEXT` lines when there is none or it is too long."""
-    lines = text.splitlines()
+    lines = _split(text)
     total = len(lines)
     window = (max(1, line - FALLBACK_CONTEXT), min(total, line + FALLBACK_CONTEXT))
     if not lines:
@@ -302,7 +325,7 @@ def cut_points(text: str, language: str, start: int = 1, end: int | None = None)
     statements (Python, via ast), otherwise unindented definition lines (with the comments and
     decorators just above them). Nested definitions are used when no top-level one falls in
     the range. Always includes ``start``."""
-    lines = text.splitlines()
+    lines = _split(text)
     end = len(lines) if end is None else end
     points: set[int] = {start}
     if language == "python":

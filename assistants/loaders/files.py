@@ -31,6 +31,7 @@ __all__ = [
     "check_name",
     "detect_language",
     "git_root",
+    "printable",
     "select_files",
 ]
 
@@ -76,6 +77,8 @@ SKIP_REASONS = {
     "deleted": "deleted by the change",
     "deletions-only": "the change only deletes lines",
     "unchanged": "no content change (rename or mode only)",
+    "symlink": "symbolic link (not followed)",
+    "submodule": "git submodule or nested repository",
 }
 
 _LOCK_NAMES = {
@@ -148,8 +151,16 @@ class Selection:
     skipped: list[SkippedPath] = field(default_factory=list)
 
 
+def printable(path: str) -> str:
+    """``path`` as text: a name that is not UTF-8 (read with ``surrogateescape``) gets U+FFFD
+    in place of the bad bytes, so reports and JSON can carry it."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def check_name(path: str, *, explicit: bool = False) -> SkippedPath | None:
     """Skip decisions that need only the file name."""
+    if printable(path) != path:
+        return SkippedPath(printable(path), "not-utf8", "the file name is not UTF-8")
     pure = PurePosixPath(path)
     name = pure.name
     lower = name.lower()
@@ -218,7 +229,8 @@ def _git_files(root: Path, targets: Sequence[Path]) -> tuple[list[str], set[str]
         capture_output=True,
         check=True,
     ).stdout.decode("utf-8", "surrogateescape")
-    files = sorted({p for p in listed.split("\0") if p and (root / p).is_file()})
+    # links and submodules are kept as candidates, to be listed as skipped
+    files = sorted({p for p in listed.split("\0") if p and os.path.lexists(root / p)})
     ignored: set[str] = set()
     explicit_files = [s for s, t in zip(specs, targets, strict=True) if t.is_file()]
     if explicit_files:
@@ -271,7 +283,7 @@ def _walk_files(root: Path, targets: Sequence[Path]) -> tuple[list[str], set[str
             dirnames[:] = keep
             for name in filenames:
                 rel = f"{rel_dir}/{name}" if rel_dir else name
-                if not hit(rel, False) and (here / name).is_file():
+                if not hit(rel, False) and os.path.lexists(here / name):
                     files.add(rel)
     return sorted(files), ignored
 
@@ -335,7 +347,9 @@ def select_files(
         p = Path(raw).expanduser()
         if not p.exists():
             raise InputError(f"{raw}: no such file or directory", hint="check the path")
-        targets.append(p.resolve())
+        # a link to a file stays a link (skipped below): never send what it points to
+        link = p.is_symlink() and p.is_file()
+        targets.append(p.parent.resolve() / p.name if link else p.resolve())
     root = git_root(targets[0])
     in_git = root is not None and all(t == root or root in t.parents for t in targets)
     if in_git and root is not None:
@@ -349,20 +363,27 @@ def select_files(
 
     selection = Selection(root=root, git=in_git)
     for rel in sorted(ignored):
-        selection.skipped.append(SkippedPath(rel, "ignored"))
+        selection.skipped.append(SkippedPath(printable(rel), "ignored"))
     for rel in candidates:
         if rel in ignored:
             continue
         if inc is not None and not inc.match_file(rel) and rel not in explicit:
             continue  # not asked for: not part of the review at all
         if exc is not None and exc.match_file(rel):
-            selection.skipped.append(SkippedPath(rel, "excluded"))
+            selection.skipped.append(SkippedPath(printable(rel), "excluded"))
+            continue
+        full = root / rel
+        if full.is_symlink():  # never send what a link points to (it may be outside the repo)
+            target = printable(os.readlink(full))
+            selection.skipped.append(SkippedPath(printable(rel), "symlink", f"-> {target}"))
+            continue
+        if full.is_dir():
+            selection.skipped.append(SkippedPath(printable(rel), "submodule"))
             continue
         skip = check_name(rel, explicit=rel in explicit)
         if skip is not None:
             selection.skipped.append(skip)
             continue
-        full = root / rel
         try:
             data = full.read_bytes()
         except OSError as exc_:

@@ -434,7 +434,10 @@ def _classify(exc: BaseException, pdf_errors: Any, encrypted: bool) -> tuple[str
         return "the PDF is encrypted", "pass --password PASSWORD (password= in Python)"
     if isinstance(exc, pdf_errors.DependencyError):
         return f"cannot decrypt: {text}", "pip install cryptography"
-    if isinstance(exc, pdf_errors.LimitReachedError):
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, pdf_errors.LimitReachedError):
+        cause = cause.__cause__  # pypdf wraps some limits: "Trailer cannot be read: ..."
+    if cause is not None:
         return (
             f"the PDF exceeds a safety limit ({text})",
             "the file may be hostile; raise paper.max_pages / limits only if you trust it",
@@ -473,7 +476,9 @@ def _worker_extract(
                         }
                     )
                     return
-            elif not reader.decrypt(password):
+            elif not reader.decrypt(password) and not _opens_without_password(reader):
+                # (a PDF that only has an owner password opens with none: a password given
+                # for other files of a batch, or in the environment, must not break it)
                 _emit(
                     {
                         "kind": "error",
@@ -555,6 +560,13 @@ def _worker_extract(
             )
         _emit(record)
     _emit({"kind": "done"})
+
+
+def _opens_without_password(reader: Any) -> bool:
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:
+        return False
 
 
 def _walk_outline(reader: Any, items: Any, level: int, out: list[tuple[str, int, int]]) -> None:

@@ -1,9 +1,9 @@
 """Secret redaction: applied to every piece of code before a request is built.
 
-:func:`redact` replaces private keys, cloud and VCS tokens, credentials in URLs and
-high-entropy values assigned to secret-looking names with ``[REDACTED:<kind>]``. Line breaks are
-kept, so line numbers stay valid for anchoring. The result says how many secrets were removed
-and of which kinds (never the secrets themselves).
+:func:`redact` replaces private keys, cloud and VCS tokens, credentials in URLs, ``Bearer`` /
+``Basic`` authorization values and high-entropy values assigned to secret-looking names with
+``[REDACTED:<kind>]``. Line breaks are kept, so line numbers stay valid for anchoring. The
+result says how many secrets were removed and of which kinds (never the secrets themselves).
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _URL_CREDENTIALS = re.compile(
     r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:)(?P<secret>[^\s@/'\"]+)(?=@)"
 )
+
+# Authorization header values: "Bearer <token>", "Basic <base64>" (the value only).
+_AUTH_HEADER = re.compile(r"(?P<pre>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/=-]{16,})")
 
 _SECRET_NAME = (
     r"[A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|apikey|access[_-]?key|"
@@ -157,6 +160,14 @@ def redact(text: str) -> Redaction:
         return match.group("pre") + "[REDACTED:url-credentials]"
 
     out = _URL_CREDENTIALS.sub(url, out)
+
+    def auth_header(match: re.Match[str]) -> str:
+        if not _looks_secret(match.group("secret"), True):
+            return match.group(0)
+        kinds["auth-header"] += 1
+        return match.group("pre") + "[REDACTED:auth-header]"
+
+    out = _AUTH_HEADER.sub(auth_header, out)
 
     def assignment(match: re.Match[str]) -> str:
         value = match.group("value")

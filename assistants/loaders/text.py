@@ -18,6 +18,7 @@ Everything here is plain string processing, no I/O except :func:`load_text_paper
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -317,6 +318,8 @@ def _title_from_text(first_page: str) -> str | None:
             continue
         if _NAMED_HEADING.match(line) or line.endswith("."):
             continue
+        if words[0].isalpha() and words[0].islower():
+            continue  # a line of prose that continues a sentence (not "mT5: ...", "word2vec")
         letters = sum(ch.isalpha() for ch in line)
         if letters < 0.6 * len(line.replace(" ", "")):
             continue
@@ -342,7 +345,8 @@ _NAMES = (
     r"evaluation|results(?:\s+and\s+discussion)?|analysis|discussion|"
     r"conclusions?(?:\s+and\s+future\s+work)?|summary|limitations|future\s+work|"
     r"broader\s+impacts?|ethics\s+statement|acknowledg(?:e)?ments?|references|bibliography|"
-    r"works\s+cited|literature\s+cited|appendix|appendices|supplementary\s+materials?"
+    r"works\s+cited|literature\s+cited|appendix|appendices|supplementary\s+materials?|"
+    r"参考文献|參考文獻"
 )
 _PREFIX = (
     r"(?:(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+|(?P<roman>[IVX]{1,5})\.\s+|(?P<let>[A-H])\.?\s+)?"
@@ -358,7 +362,8 @@ _ROMAN_NUMBERED = re.compile(r"^(?P<num>[IVX]{1,5})\.\s+(?P<title>[A-Z][^\n]{1,9
 _ROMAN = {"I": 1, "V": 5, "X": 10}
 _LETTERED = re.compile(r"^(?P<num>[A-H](?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z][^\n]{1,90})$")
 _REFERENCES = re.compile(
-    r"^(?:references|bibliography|works\s+cited|literature\s+cited)$", re.IGNORECASE
+    r"^(?:references|bibliography|works\s+cited|literature\s+cited|参考文献|參考文獻)$",
+    re.IGNORECASE,
 )
 _APPENDIX_TITLE = re.compile(r"^(?:appendix|appendices|supplementary)\b", re.IGNORECASE)
 _TOC_LINE = re.compile(r"(\.\s?){4,}\s*\d+$|\s\d{1,4}$")
@@ -410,6 +415,10 @@ def detect_headings(pages: Sequence[str]) -> list[Heading]:
     last_roman = 0
     after_references = False
     in_appendix = False
+    # Numbered headings after a References heading are held back: they are confirmed (the
+    # references were mid-paper, e.g. a survey or per-chapter lists) by a numbered named
+    # heading that continues them ("4 Discussion"), else they are reference entries.
+    pending: list[tuple[Heading, tuple[int, ...]]] = []
     for page_number, text in enumerate(pages, start=1):
         for offset, line in _lines(text):
             if not line or len(line) > 100:
@@ -422,6 +431,12 @@ def detect_headings(pages: Sequence[str]) -> list[Heading]:
                 if named.group("num"):
                     number = tuple(int(x) for x in named.group("num").split("."))
                     level = len(number)
+                    if after_references and not in_appendix:
+                        held = pending[-1][1] if pending else last
+                        if _follows(number, held):
+                            found.extend(heading for heading, _ in pending)
+                            after_references = False
+                        pending = []
                     last = number
                 elif named.group("roman"):
                     last_roman = _roman_value(named.group("roman"))
@@ -444,6 +459,13 @@ def detect_headings(pages: Sequence[str]) -> list[Heading]:
                     in_appendix = True
                     depth = lettered.group("num").count(".") + 1
                     found.append(Heading(line, depth, page_number, offset, "appendix"))
+                    continue
+                numbered = None if in_appendix else _NUMBERED.match(line)
+                if numbered and _title_ok(numbered.group("title")):
+                    number = tuple(int(x) for x in numbered.group("num").split("."))
+                    if _follows(number, pending[-1][1] if pending else last):
+                        heading = Heading(line, len(number), page_number, offset, "numbered")
+                        pending.append((heading, number))
                 continue  # numbered lines after the references are reference entries
             numbered = _NUMBERED.match(line)
             if numbered and _title_ok(numbered.group("title")):
@@ -588,15 +610,19 @@ def _sections_from(headings: Sequence[Heading], pages: Sequence[str]) -> list[Se
     return sections
 
 
-def _find_references(sections: Sequence[Section], page_count: int) -> Section | None:
-    """The last References/Bibliography heading in the back half of the paper (or followed by
-    an appendix, which marks the end of the main text)."""
+def _find_references(sections: Sequence[Section], pages: Sequence[str]) -> Section | None:
+    """The last References/Bibliography heading in the back half of the paper, by pages or by
+    characters (a short text has few pages), or followed by an appendix, which marks the end
+    of the main text."""
+    page_count = len(pages)
+    starts = list(itertools.accumulate((len(text) for text in pages), initial=0))
     candidates = []
     for index, section in enumerate(sections):
         name = re.sub(r"^[\dIVX.]+\s+", "", section.title).strip().rstrip(":")
         if not _REFERENCES.match(name):
             continue
-        back_half = section.start_page > page_count / 2
+        position = starts[section.start_page - 1] + section.start_char
+        back_half = section.start_page > page_count / 2 or position > starts[-1] / 2
         appendix_follows = any(
             _APPENDIX_TITLE.match(later.title) or re.match(r"^[A-H](\.\d+)*\.?\s", later.title)
             for later in sections[index + 1 :]
@@ -642,12 +668,12 @@ def build_paper(
         headings = pattern_headings
         sections_from = "headings" if headings else "none"
     sections = _sections_from(headings, texts)
-    references = _find_references(sections, len(texts))
+    references = _find_references(sections, texts)
     if references is None and sections_from in ("outline", "markdown"):
         # The outline may leave the references out: look for the heading in the text.
         extra = [h for h in pattern_headings if _REFERENCES.match(h.title.split(" ", 1)[-1])]
         merged = sorted([*headings, *extra], key=lambda h: (h.page, h.offset))
-        references = _find_references(_sections_from(merged, texts), len(texts))
+        references = _find_references(_sections_from(merged, texts), texts)
 
     paper = Paper(
         source=source,
@@ -732,7 +758,8 @@ def paper_from_text(
 
 
 def load_text_paper(path: Path, *, max_bytes: int = 50_000_000) -> Paper:
-    """Load a ``.txt`` or ``.md`` file (UTF-8; invalid bytes replaced and then dropped)."""
+    """Load a ``.txt`` or ``.md`` file (UTF-8, or UTF-16 with a BOM; invalid bytes replaced
+    and then dropped)."""
     from ..errors import InputError
 
     try:
@@ -745,9 +772,12 @@ def load_text_paper(path: Path, *, max_bytes: int = 50_000_000) -> Paper:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if b"\x00" in data[:8192]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM (Windows editors)
+        text = data.decode("utf-16", errors="replace")
+    elif b"\x00" in data[:8192]:
         raise InputError(f"{path}: looks binary, not text", hint="pass a .pdf, .txt or .md file")
-    text = data.decode("utf-8", errors="replace")
+    else:
+        text = data.decode("utf-8", errors="replace")
     kind: Literal["text", "markdown"] = (
         "markdown" if path.suffix.lower() in {".md", ".markdown"} else "text"
     )

@@ -19,6 +19,11 @@ def _money(value: float) -> str:
     return f"${value:.4f}" if value < 100 else f"${value:,.2f}"
 
 
+def _cell(text: str) -> str:
+    """Text for a markdown table cell: a ``|`` (as in ``|x|``) or a newline would break the row."""
+    return " ".join(text.split("\n")).replace("|", "\\|")
+
+
 def _usage_line(sol: MathSolution) -> str:
     u = sol.usage
     parts = [
@@ -73,7 +78,7 @@ def solution_markdown(sol: MathSolution, *, show_reasoning: bool = False) -> str
         lines += ["| answer | votes | samples |", "|---|---:|---|"]
         for group in sol.groups:
             members = ", ".join(str(i + 1) for i in group.samples)
-            lines.append(f"| ${group.answer}$ | {group.votes} | {members} |")
+            lines.append(f"| ${_cell(group.answer)}$ | {group.votes} | {members} |")
         lines.append("")
     if sol.reasoning:
         reasoning = sol.reasoning.strip()
@@ -123,6 +128,10 @@ def solution_json(sol: MathSolution) -> str:
     return sol.model_dump_json(indent=2) + "\n"
 
 
+def _low_confidence(report: EvalReport) -> int:
+    return sum(item.confidence == "low" for item in report.items)
+
+
 def eval_markdown(report: EvalReport) -> str:
     lines = [f"### Math eval: {report.file}", ""]
     lines += [
@@ -146,12 +155,17 @@ def eval_markdown(report: EvalReport) -> str:
             "Statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items()))
         )
         lines.append("")
+    low = _low_confidence(report)
+    if low:
+        lines += [f"Low confidence: {low} answer(s) not from a `\\boxed{{}}` of the answer", ""]
     wrong = [item for item in report.items if not item.correct]
     if wrong:
         lines += ["| id | reference | answer | status |", "|---|---|---|---|"]
         for item in wrong[:50]:
-            answer = f"${item.answer}$" if item.answer else "-"
-            lines.append(f"| {item.id} | {item.reference} | {answer} | {item.status} |")
+            answer = f"${_cell(item.answer)}$" if item.answer else "-"
+            lines.append(
+                f"| {_cell(item.id)} | {_cell(item.reference)} | {answer} | {item.status} |"
+            )
         lines.append("")
     for key, reason in sorted(report.failures.items()):
         lines.append(f"- failed {key}: {reason}")
@@ -173,6 +187,9 @@ def eval_text(report: EvalReport) -> str:
         lines.append(
             "Statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items()))
         )
+    low = _low_confidence(report)
+    if low:
+        lines.append(f"Low confidence: {low} answer(s) not from a \\boxed{{}} of the answer")
     u = report.usage
     lines.append(
         f"Tokens:   {u.input_tokens:,} input ({u.cache_hit_tokens:,} cache hits), "

@@ -232,12 +232,21 @@ def _cell(text: str | None) -> str:
 def batch_markdown(batch: BatchResult, reports: dict[str, str] | None = None) -> str:
     reports = reports or {}
     ok = [i for i in batch.items if i.ok]
-    lines = [
-        f"# Papers in {batch.folder}",
-        "",
-        f"{len(ok)} analysed, {len(batch.failures)} failed · {_usage(batch.usage)}",
-        "",
+    plans = [
+        i.analysis.estimate
+        for i in ok
+        if i.analysis is not None and i.analysis.dry_run and i.analysis.estimate is not None
     ]
+    if plans:  # a dry run: the totals of the plans, not the (empty) usage
+        total = (
+            f"dry run: nothing was sent · {len(ok)} planned, {len(batch.failures)} failed · "
+            f"{sum(e.requests for e in plans)} request(s) · "
+            f"{sum(e.input_tokens for e in plans):,} input tokens · "
+            f"estimated cost {_money(sum(e.cost_usd for e in plans))}"
+        )
+    else:
+        total = f"{len(ok)} analysed, {len(batch.failures)} failed · {_usage(batch.usage)}"
+    lines = [f"# Papers in {batch.folder}", "", total, ""]
     if ok:
         lines += ["| paper | title | pages | path | report |", "|---|---|---|---|---|"]
         for item in ok:

@@ -113,26 +113,41 @@ def stream_chat(
     llm = _llm(task, profile, thinking, settings, model)
     pieces: queue.Queue[Any] = queue.Queue()
     done = object()
+    abandoned = threading.Event()
+
+    def put(text: str) -> None:
+        if abandoned.is_set():  # the consumer stopped reading: end the request
+            raise _Abandoned
+        pieces.put(text)
 
     def work() -> None:
         try:
             llm.complete(
                 _messages(prompt, system),
-                on_content=pieces.put,
-                on_reasoning=pieces.put if reasoning else (lambda _t: None),
+                on_content=put,
+                on_reasoning=put if reasoning else None,
             )
+        except _Abandoned:
+            pass
         except BaseException as exc:  # handed to the consumer below
             pieces.put(exc)
         finally:
             pieces.put(done)
 
-    worker = threading.Thread(target=work, daemon=True)
+    worker = threading.Thread(target=work, name="assistants-stream", daemon=True)
     worker.start()
-    while (item := pieces.get()) is not done:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    try:
+        while (item := pieces.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:  # also when the generator is closed early (break, or garbage collected)
+        abandoned.set()
     worker.join()
+
+
+class _Abandoned(Exception):
+    """Raised in the request's callback when the caller stopped iterating ``stream_chat``."""
 
 
 class Conversation:
@@ -157,11 +172,21 @@ class Conversation:
     def usage(self) -> Usage:
         return self.llm.usage
 
-    def ask(self, prompt: str, *, on_content: Any = None, on_reasoning: Any = None) -> ChatResult:
+    def ask(
+        self,
+        prompt: str,
+        *,
+        on_content: Any = None,
+        on_reasoning: Any = None,
+        on_retry: Any = None,
+    ) -> ChatResult:
+        """One turn. The callbacks stream the reply; ``on_retry`` lets a reply that broke off
+        after some text was streamed be retried (it is called first; see ``LLM.acomplete``)."""
         reply = self.llm.complete(
             _messages(prompt, self.system, self.history),
             on_content=on_content,
             on_reasoning=on_reasoning,
+            on_retry=on_retry,
         )
         self.history += [("user", prompt), ("assistant", reply.content)]
         return ChatResult.from_reply(reply)

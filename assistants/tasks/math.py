@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,7 @@ from .mathcheck import (
     can_stop_early,
     extract_answer,
     group_answers,
+    last_boxed,
     reference_answer,
     to_plain,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "estimate_math",
     "eval_math",
     "load_problems",
+    "pending_problems",
     "sample_file",
     "solve_math",
 ]
@@ -193,12 +195,17 @@ class EvalItem(BaseModel):
     reference: str
     answer: str | None = None
     answer_plain: str | None = None
+    answer_source: AnswerSource | None = Field(
+        default=None, description="boxed, answer_text (an unboxed 'answer:' line) or reasoning"
+    )
+    confidence: Literal["high", "low"] | None = None
     correct: bool
     status: Status
     votes: int = 0
     voters: int = 0
     vote_share: float | None = None
     model: str = ""
+    samples: int | None = Field(default=None, description="samples requested per problem")
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0
 
@@ -247,6 +254,7 @@ class MathEstimate(BaseModel):
     cost_usd: float
     system_prompt: str
     first_request: str
+    resumed: int = Field(default=0, description="problems already scored in the results file")
 
 
 # --------------------------------------------------------------------------- requests
@@ -289,6 +297,7 @@ async def _sample(
     use_cache: bool,
     on_reasoning: Callback | None,
     on_content: Callback | None,
+    on_retry: Callable[[], None] | None = None,
 ) -> _Run:
     """One reply, classified; an empty answer is asked again once (never from the cache)."""
     started = time.monotonic()
@@ -298,12 +307,15 @@ async def _sample(
     async with limit:
         for attempt in range(2):
             attempts += 1
+            if attempt and on_reasoning is not None:
+                on_reasoning("\n\n")  # the retry streams a second reasoning: keep them apart
             reply = await llm.acomplete(
                 messages,
                 allow_truncated=True,
                 allow_empty=True,
                 on_reasoning=on_reasoning,
                 on_content=on_content,
+                on_retry=on_retry,
                 use_cache=use_cache and attempt == 0,
             )
             usage = usage + reply.usage
@@ -345,12 +357,16 @@ async def _solve(
     limit: asyncio.Semaphore,
     on_reasoning: Callback | None = None,
     on_content: Callback | None = None,
+    on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
 ) -> MathSolution:
     if not problem.strip():
         raise errors.InputError("the problem is empty", hint="pass the problem text")
     settings = llm.settings
     started = time.monotonic()
+    ref = reference_answer(reference) if reference is not None else None
+    if ref == "":
+        raise errors.InputError("the reference is empty", hint="e.g. --reference 0.5")
     messages = _messages(problem, settings)
     verifier = Verifier(timeout=settings.math.verify_timeout)
     # Independent samples must not come from the response cache (they would all be one).
@@ -366,6 +382,7 @@ async def _solve(
             use_cache=use_cache,
             on_reasoning=on_reasoning if first else None,
             on_content=on_content if first else None,
+            on_retry=on_retry if first else None,
         )
 
     tasks = {asyncio.create_task(run(i)): i for i in range(samples)}
@@ -438,11 +455,15 @@ async def _solve(
     answer = groups[0][0] if groups else sample.answer
     votes = len(groups[0][1]) if groups else 0
 
-    ref = reference_answer(reference) if reference is not None else None
     matches: bool | None = None
     if ref is not None and answer is not None:
         matches = await asyncio.to_thread(verifier.equivalent, ref, answer)
-        if matches is None:
+        if matches is False and not await asyncio.to_thread(verifier.parses, ref):
+            matches = None  # a typo in the reference is not a wrong answer
+            notes.append(
+                "the reference could not be read as math, so the answer was not checked against it"
+            )
+        elif matches is None:
             notes.append(
                 f"checking against the reference ran out of time "
                 f"({settings.math.verify_timeout:g}s)"
@@ -515,6 +536,7 @@ async def asolve_math(
     model: BaseChatModel | None = None,
     on_reasoning: Callback | None = None,
     on_content: Callback | None = None,
+    on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
 ) -> MathSolution:
     """Async :func:`solve_math`."""
@@ -529,6 +551,7 @@ async def asolve_math(
         limit=limit,
         on_reasoning=on_reasoning,
         on_content=on_content,
+        on_retry=on_retry,
         show_reasoning=show_reasoning,
     )
 
@@ -542,6 +565,7 @@ def solve_math(
     model: BaseChatModel | None = None,
     on_reasoning: Callback | None = None,
     on_content: Callback | None = None,
+    on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
 ) -> MathSolution:
     """Solve ``problem`` in thinking mode and return a checked :class:`MathSolution`.
@@ -550,7 +574,9 @@ def solve_math(
     majority answer wins and ``vote_share`` says how many agreed (default: the ``math.samples``
     setting, 1). ``reference``: an answer to check against (``0.5``, ``\\frac{1}{2}``,
     GSM8K's ``#### 18``). ``on_reasoning`` / ``on_content`` receive the first sample's text
-    as it streams. ``model`` injects a LangChain chat model (tests).
+    as it streams; ``on_retry`` is called when a stream broke after text was shown and the
+    request starts over (reset the display then; without it such a reply is not retried).
+    ``model`` injects a LangChain chat model (tests).
     """
     return run_sync(
         asolve_math(
@@ -561,6 +587,7 @@ def solve_math(
             model=model,
             on_reasoning=on_reasoning,
             on_content=on_content,
+            on_retry=on_retry,
             show_reasoning=show_reasoning,
         )
     )
@@ -635,19 +662,26 @@ def load_problems(path: str | Path, *, limit: int | None = None) -> list[MathPro
         if not isinstance(data, dict):
             raise errors.InputError(f"{file}:{number}: expected a JSON object")
         text = data.get("problem") or data.get("question")
-        raw_ref = next(
-            (data[key] for key in ("answer", "reference", "solution") if data.get(key) is not None),
+        ref_key = next(
+            (key for key in ("answer", "reference", "solution") if data.get(key) is not None),
             None,
         )
-        if not isinstance(text, str) or not text.strip() or raw_ref is None:
+        if not isinstance(text, str) or not text.strip() or ref_key is None:
             raise errors.InputError(
                 f"{file}:{number}: needs 'problem' (or 'question') and 'answer'",
                 hint='e.g. {"question": "What is 2+2?", "answer": "#### 4"}',
             )
+        raw_ref = data[ref_key]
+        if ref_key == "solution" and not (last_boxed(str(raw_ref)) or "####" in str(raw_ref)):
+            # a worked solution is not an answer: without its \boxed{} there is nothing to check
+            raise errors.InputError(
+                f"{file}:{number}: the 'solution' has no \\boxed{{}} final answer",
+                hint="add an 'answer' field with the final answer",
+            )
         ref = reference_answer(raw_ref)
         if not ref:
             raise errors.InputError(f"{file}:{number}: the answer is empty")
-        item_id = str(data.get("id", number))
+        item_id = str(number if data.get("id") is None else data["id"])
         if item_id in seen:
             raise errors.InputError(f"{file}:{number}: duplicate id {item_id!r}")
         seen.add(item_id)
@@ -660,11 +694,20 @@ def load_problems(path: str | Path, *, limit: int | None = None) -> list[MathPro
 
 
 def _read_results(output: Path) -> dict[str, EvalItem]:
-    """Items already scored in ``output``; a torn last line (an interrupted run) is ignored."""
+    """Items already scored in ``output`` (the newest line of an id wins); a torn line (an
+    interrupted write) is ignored. A file with no result line at all is refused: appending to
+    it would mix our results into someone else's data."""
     done: dict[str, EvalItem] = {}
     if not output.is_file():
         return done
-    for line in output.read_text(encoding="utf-8").splitlines():
+    try:
+        text = output.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise errors.InputError(
+            f"{output}: not a results file of `math eval` (not UTF-8 text)",
+            hint="choose another --output, or --restart to replace it",
+        ) from None
+    for line in text.splitlines():
         if not line.strip():
             continue
         try:
@@ -672,7 +715,60 @@ def _read_results(output: Path) -> dict[str, EvalItem]:
         except ValueError:
             continue
         done[item.id] = item
+    if not done and text.strip() and text.endswith("\n"):
+        raise errors.InputError(
+            f"{output}: not a results file of `math eval` (no line is a scored item)",
+            hint="choose another --output, or --restart to replace it",
+        )
     return done
+
+
+def _resumable(
+    problems: list[MathProblem], previous: dict[str, EvalItem], samples: int
+) -> dict[str, EvalItem]:
+    """The earlier results that still hold: the same id, its line still saying the same (the
+    file may have been edited, and line numbers, the default ids, then name other problems),
+    scored with the same number of samples."""
+    return {
+        p.id: item
+        for p in problems
+        if (item := previous.get(p.id)) is not None
+        and (item.problem, item.reference) == (p.problem, p.reference)
+        and item.samples in (None, samples)
+    }
+
+
+def pending_problems(
+    problems: list[MathProblem], output: str | Path | None, *, samples: int = 1
+) -> list[MathProblem]:
+    """The problems an eval writing to ``output`` would still solve (the others are resumed
+    from it); what ``math eval --dry-run`` estimates."""
+    previous = _read_results(Path(output)) if output is not None else {}
+    done = _resumable(problems, previous, samples)
+    return [p for p in problems if p.id not in done]
+
+
+def _open_results(out: Path, restart: bool) -> tuple[dict[str, EvalItem], TextIO]:
+    """The results already in ``out`` and a handle to append new ones (on a line of their
+    own even after a torn last line)."""
+    try:
+        if restart and out.exists():
+            out.unlink()
+        previous = _read_results(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        torn = out.is_file() and out.stat().st_size > 0 and not out.read_bytes().endswith(b"\n")
+        handle = out.open("a", encoding="utf-8")
+    except OSError as exc:
+        detail = exc.strerror or str(exc)
+        if exc.filename is not None and str(exc.filename) != str(out):
+            detail += f": {exc.filename}"  # e.g. a file where a folder should be
+        raise errors.InputError(
+            f"{out}: cannot use this results file ({detail})",
+            hint="choose another --output",
+        ) from None
+    if torn:
+        handle.write("\n")
+    return previous, handle
 
 
 async def aeval_math(
@@ -694,21 +790,20 @@ async def aeval_math(
     out = Path(output) if output is not None else None
     if out is not None and out.is_dir():
         raise errors.InputError(f"{out} is a folder", hint="--output takes a file name")
+    if out is not None and out.exists() and out.resolve() == Path(file).resolve():
+        raise errors.InputError(
+            f"{out} is the problems file", hint="--output takes another file for the results"
+        )
     previous: dict[str, EvalItem] = {}
+    handle = None
     if out is not None:
-        if restart and out.exists():
-            out.unlink()
-        previous = _read_results(out)
-    wanted = {p.id for p in problems}
-    resumed = {key: item for key, item in previous.items() if key in wanted}
+        previous, handle = _open_results(out, restart)
+    resumed = _resumable(problems, previous, k)
     todo = [p for p in problems if p.id not in resumed]
     limit_requests = asyncio.Semaphore(_concurrency(llm))
     scored: dict[str, EvalItem] = {}
     failures: dict[str, str] = {}
-    handle = None
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle = out.open("a", encoding="utf-8")
+    errors_seen: list[errors.AssistantsError] = []
     done = len(resumed)
     if progress:
         progress(done, len(problems))
@@ -723,6 +818,7 @@ async def aeval_math(
             raise
         except errors.AssistantsError as exc:
             failures[problem.id] = exc.message
+            errors_seen.append(exc)
         else:
             item = EvalItem(
                 id=problem.id,
@@ -731,11 +827,14 @@ async def aeval_math(
                 reference=problem.reference,
                 answer=sol.answer,
                 answer_plain=sol.answer_plain,
+                answer_source=sol.answer_source,
+                confidence=sol.confidence,
                 correct=sol.matches_reference is True,
                 status=sol.status,
                 votes=sol.votes,
                 voters=sol.voters,
                 vote_share=sol.vote_share,
+                samples=k,
                 model=sol.model,
                 usage=sol.usage,
                 latency_s=sol.latency_s,
@@ -782,9 +881,12 @@ async def aeval_math(
         latency_s=round(time.monotonic() - started, 4),
         items=kept,
     )
+    if failures and not kept:  # nothing to report: the error itself, with its exit code
+        raise errors_seen[0]
     if failures:
         raise errors.PartialFailureError(
-            f"{len(failures)} of {len(problems)} problem(s) failed; the others were scored",
+            f"{len(failures)} of {len(problems)} problem(s) failed; "
+            f"the other {len(kept)} are in the report",
             hint="run the same command again to retry only the failed problems"
             if out is not None
             else "pass --output to make the run resumable",
@@ -809,10 +911,12 @@ def eval_math(
     accuracy, per-item results, tokens and cost.
 
     ``output``: a JSONL results file, one line per scored item, written as items finish. A
-    later run with the same ``output`` skips items whose id already has a line there (they
-    still count in the accuracy); ``restart=True`` starts over. Problems that fail (API errors
-    after retries) are not written, so the next run retries them; they raise
-    :class:`~assistants.errors.PartialFailureError` carrying the report.
+    later run with the same ``output`` skips items already there with the same id, problem,
+    reference and number of samples (they still count in the accuracy); an edited line is
+    scored again; ``restart=True`` starts over. Problems that fail (API errors after retries)
+    are not written, so the next run retries them; they raise
+    :class:`~assistants.errors.PartialFailureError` carrying the report (or, when nothing at
+    all could be scored, the first error itself).
     """
     return run_sync(
         aeval_math(

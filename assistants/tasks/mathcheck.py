@@ -22,6 +22,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Literal, TypeVar
 
 from .._deadline import DeadlineExceeded, run_with_timeout
@@ -110,10 +111,15 @@ def last_boxed(text: str | None) -> str | None:
     return None
 
 
+# "Final answer: ...", "The answer is ...", or a line that starts with "Answer:" (not "Let us
+# answer: first ...")
 _FINAL_LINE = re.compile(
-    r"(?:final\s+answer|the\s+answer\s+is|answer\s*:)\s*(?:is\s*)?[:=]?\s*(?P<ans>.+?)\s*$",
+    r"(?:final\s+answer|the\s+answer\s+is|^[ \t*#>_-]*answer\s*:)"
+    r"\s*(?:is\s*)?[:=]?\s*(?P<ans>.+?)\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_HOPE = re.compile(r"\.?\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 
 
 def _final_answer_line(text: str) -> str | None:
@@ -121,6 +127,10 @@ def _final_answer_line(text: str) -> str | None:
     if not matches:
         return None
     ans = matches[-1].group("ans").strip()
+    # "Final Answer: The final answer is $18$. I hope it is correct." (the Minerva format)
+    while (inner := _FINAL_LINE.search(ans)) is not None:
+        ans = inner.group("ans").strip()
+    ans = _HOPE.sub("", ans)
     ans = ans.rstrip(".").strip()
     ans = re.sub(r"^\*+|\*+$", "", ans).strip()  # markdown bold around the answer
     ans = ans.rstrip(".").strip()
@@ -128,6 +138,8 @@ def _final_answer_line(text: str) -> str | None:
         if ans.startswith(left) and ans.endswith(right) and len(ans) > len(left) + len(right):
             ans = ans[len(left) : -len(right)].strip()
             break
+    if len(_WORD.findall(ans)) >= 3:  # a sentence ("18, but let me check"), not an answer
+        return None
     return ans or None
 
 
@@ -140,14 +152,27 @@ class Extracted:
     confidence: Literal["high", "low"]
 
 
+_BOX_OPEN = re.compile(r"\\(?:boxed|fbox)[ \t]*\{")
+
+
+def _has_open_box(text: str) -> bool:
+    """A ``\\boxed{`` that never closes: the answer text is malformed or cut off."""
+    return any(_read_group(text, m.end() - 1) is None for m in _BOX_OPEN.finditer(text))
+
+
 def extract_answer(content: str | None, reasoning: str | None = None) -> Extracted | None:
     """The final answer of a reply.
 
     1. the last ``\\boxed{}`` of the answer text: high confidence;
     2. an explicit "Final answer: ..." / "The answer is ..." line of the answer: low;
     3. only when the answer text is empty: the last box of the reasoning: low.
+
+    An answer text with a box that never closes has no final answer (an earlier box is not
+    the final one, and the open box is unreadable).
     """
     text = content or ""
+    if _has_open_box(text):
+        return None
     boxed = last_boxed(text)
     if boxed is not None:
         return Extracted(boxed, "boxed", "high")
@@ -164,7 +189,7 @@ def extract_answer(content: str | None, reasoning: str | None = None) -> Extract
 
 
 # --------------------------------------------------------------------------- references
-_GSM8K = re.compile(r"####\s*(?P<ans>.+?)\s*$", re.DOTALL)
+_GSM8K = re.compile(r"^.*####\s*(?P<ans>.*?)\s*$", re.DOTALL)  # the last ####
 
 
 def reference_answer(raw: Any) -> str:
@@ -200,6 +225,30 @@ def normalize_answer(latex: str) -> str:
     return text.strip()
 
 
+# "\text{18 dollars}": the number first, so Math-Verify drops the unit words as it does
+# for "18\text{ dollars}"
+_TEXT_NUMBER = re.compile(
+    r"\\(?:text|textbf|textrm|mathrm|mbox)\s*\{\s*(\\?\$?-?\d[\d,]*(?:\.\d+)?)"
+    r"(?:\s|\\[ ,;])+([A-Za-z][A-Za-z\s.'/^-]*?)\s*\}"  # unit words only: not "3 and 5"
+)
+_REPEATING = re.compile(r"(?<![\w.])(-?)(\d*)\.(\d*)\\overline\s*(?:\{(\d+)\}|(\d))")
+
+
+def _repeating_to_fraction(m: re.Match[str]) -> str:
+    sign, whole, fixed, repeat = m.group(1), m.group(2), m.group(3), m.group(4) or m.group(5)
+    value = Fraction(int(whole or 0)) + Fraction(
+        int(fixed + repeat) - int(fixed or 0), 10 ** len(fixed) * (10 ** len(repeat) - 1)
+    )
+    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _math_form(text: str) -> str:
+    """What Math-Verify is given: a number written inside ``\\text{}`` with its unit, and
+    repeating decimals (``0.\\overline{3}``, which it cannot read), rewritten."""
+    text = _TEXT_NUMBER.sub(r"\1\\text{ \2}", text)
+    return _REPEATING.sub(_repeating_to_fraction, text)
+
+
 def _string_key(latex: str) -> str:
     text = normalize_answer(latex)
     text = re.sub(r"\\(?:text|mathrm|textbf|mbox|operatorname)\s*\{([^{}]*)\}", r"\1", text)
@@ -216,13 +265,17 @@ _SYMBOLS = {
     "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "phi": "φ", "omega": "ω",
     "Delta": "Δ", "Omega": "Ω", "to": "→", "rightarrow": "→", "ldots": "...", "dots": "...",
     "cdots": "...", "%": "%", "$": "$", "{": "{", "}": "}", "&": "&", "#": "#", "_": "_",
+    "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "angle": "∠", "|": "‖",
 }  # fmt: skip
+_BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ"}
 _DROP = {"left", "right", "displaystyle", "big", "Big", "bigl", "bigr", "quad", "qquad"}
 _UNWRAP = {"text", "mathrm", "textbf", "mathbf", "mbox", "operatorname", "textit", "mathit"}
 
 
 def _simple(text: str) -> bool:
-    return bool(re.fullmatch(r"√?[\w.π∞]+", text))
+    """One number or one symbol: safe next to ``/`` or ``√`` without parentheses (``2a`` is
+    not: ``1/2a`` would read as ``a/2``)."""
+    return bool(re.fullmatch(r"√?(?:\d+(?:\.\d+)?|[A-Za-zα-ωΑ-Ωπ∞](?:_\w+)?)", text))
 
 
 def _arg(text: str, i: int) -> tuple[str, int]:
@@ -290,6 +343,16 @@ def to_plain(latex: str | None) -> str:
                     out.append(f"{roots[index]}{inner}")
                 else:
                     out.append(f"{inner}^(1/{to_plain(index)})")
+            elif name in ("binom", "dbinom", "tbinom"):
+                n, i = _arg(text, i)
+                k, i = _arg(text, i)
+                out.append(f"C({to_plain(n)}, {to_plain(k)})")
+            elif name == "mathbb":
+                body, i = _arg(text, i)
+                out.append(_BLACKBOARD.get(body.strip(), to_plain(body)))
+            elif name == "overline":
+                body, i = _arg(text, i)
+                out.append("".join(c + "\u0305" for c in to_plain(body)))
             elif name in _UNWRAP:
                 body, i = _arg(text, i)
                 out.append(to_plain(body))
@@ -365,7 +428,8 @@ class Verifier:
         key = normalize_answer(latex)
         if key not in self._parsed:
             try:
-                self._parsed[key] = run_with_timeout(lambda: _parse(key), self.timeout)
+                form = _math_form(key)
+                self._parsed[key] = run_with_timeout(lambda: _parse(form), self.timeout)
             except DeadlineExceeded:
                 self.timed_out += 1
                 return None
@@ -393,7 +457,10 @@ class Verifier:
             return None
 
     def parses(self, latex: str) -> bool:
-        return bool(self.parse(latex))
+        """Can ``latex`` be read as math? (Math-Verify keeps an unreadable answer only as its
+        string; a parse that ran out of time counts as readable: undecided, not broken.)"""
+        parsed = self._parse(latex)
+        return parsed is None or any(not isinstance(item, str) for item in parsed)
 
 
 def _parse(text: str) -> list[Any]:

@@ -23,13 +23,15 @@ follow-ups are then served from the prefix cache.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import errors
 from ..config import Settings, load_settings
@@ -299,11 +301,51 @@ class BatchResult(BaseModel):
 # what the model returns (the JSON schemas sent to it)
 
 
+_PAGE_REF = re.compile(
+    r"(?:p{1,2}\.?|pages?)?\s*\[?(?:page\s*)?(-?\d+)\]?(?:\s*[-–—]\s*(\d+))?", re.IGNORECASE
+)
+MAX_PAGE_RANGE = 50  # a wider "3-500" keeps its two ends only
+
+
+def _read_pages(value: Any) -> Any:
+    """Pages as models write them: ``4``, ``"4"``, ``"p. 4"``, ``"3-5"``, ``["pp. 6–7", 2.0]``
+    or ``null`` → a list of ints. Anything else (``"Section 3"``) is dropped, so
+    an item left with no page shows as flagged; numbers that are not pages are checked later.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        value = [value]
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, float) and item.is_integer():
+            out.append(int(item))
+        elif isinstance(item, str):
+            parts = [part.strip() for part in re.split(r",|;|\band\b", item)]
+            matches = [_PAGE_REF.fullmatch(part) for part in parts if part]
+            for match in matches:
+                if match is None:
+                    continue
+                first = int(match.group(1))
+                last = int(match.group(2)) if match.group(2) else first
+                if first <= last <= first + MAX_PAGE_RANGE:
+                    out.extend(range(first, last + 1))
+                else:
+                    out.extend([first, last] if last != first else [first])
+        else:
+            out.append(item)
+    return out
+
+
 class _ClaimOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     text: str = Field(min_length=1)
     pages: list[int] = Field(default_factory=list, description="[page N] numbers cited")
+
+    _pages = field_validator("pages", mode="before")(_read_pages)
 
 
 class _AnalysisOut(BaseModel):
@@ -337,6 +379,8 @@ class _AnswerOut(BaseModel):
     answerable: bool
     answer: str = Field(min_length=1)
     pages: list[int] = Field(default_factory=list)
+
+    _pages = field_validator("pages", mode="before")(_read_pages)
 
 
 class _ReviewOut(ReviewForm):
@@ -489,8 +533,14 @@ class Chunk(BaseModel):
     tokens: int = 0
 
     def text(self, paper: Paper) -> str:
+        merged: list[tuple[int, int, int]] = []
+        for page, lo, hi in self.pieces:  # one [page N] marker for adjoining pieces
+            if merged and merged[-1][0] == page and merged[-1][2] == lo:
+                merged[-1] = (page, merged[-1][1], hi)
+            else:
+                merged.append((page, lo, hi))
         out: list[str] = []
-        for page, lo, hi in self.pieces:
+        for page, lo, hi in merged:
             piece = paper.pages[page - 1].text[lo:hi].strip("\n")
             if piece.strip():
                 out.append(f"[page {page}]\n{piece}")
@@ -531,12 +581,12 @@ def plan_chunks(paper: Paper, chunk_tokens: int, *, cut_references: bool = True)
     for title, group in _group_by(atoms):
         current = Chunk(pieces=[], sections=[title])
         for page, a, b, _ in group:
-            tokens = count_tokens(paper.pages[page - 1].text[a:b]) + 6
-            if current.pieces and current.tokens + tokens > chunk_tokens:
-                units.append(current)
-                current = Chunk(pieces=[], sections=[title])
-            current.pieces.append((page, a, b))
-            current.tokens += tokens
+            for lo, hi, tokens in _split_piece(paper.pages[page - 1].text, a, b, chunk_tokens):
+                if current.pieces and current.tokens + tokens > chunk_tokens:
+                    units.append(current)
+                    current = Chunk(pieces=[], sections=[title])
+                current.pieces.append((page, lo, hi))
+                current.tokens += tokens
         if current.pieces:
             units.append(current)
     chunks: list[Chunk] = []
@@ -551,6 +601,26 @@ def plan_chunks(paper: Paper, chunk_tokens: int, *, cut_references: bool = True)
         else:
             chunks.append(unit.model_copy(deep=True))
     return chunks
+
+
+def _split_piece(text: str, a: int, b: int, limit: int) -> list[tuple[int, int, int]]:
+    """``text[a:b]`` as ``(start, end, tokens)`` pieces of at most ``limit`` tokens (a page
+    bigger than a chunk is cut at line breaks, else at spaces, near the middle)."""
+    tokens = count_tokens(text[a:b]) + 6
+    if tokens <= limit or b - a < 64:
+        return [(a, b, tokens)]
+    mid = a + (b - a) // 2
+    lo, hi = a + (b - a) // 4, a + 3 * (b - a) // 4
+    cut = -1
+    for sep in ("\n", " "):
+        before, after = text.rfind(sep, lo, mid), text.find(sep, mid, hi)
+        options = [c for c in (before, after) if c > a]
+        if options:
+            cut = min(options, key=lambda c: abs(c - mid)) + 1
+            break
+    if cut <= a or cut >= b:
+        cut = mid
+    return _split_piece(text, a, cut, limit) + _split_piece(text, cut, b, limit)
 
 
 def _group_by(
@@ -640,8 +710,11 @@ async def aanalyze_paper(
     password: str | None = None,
     progress: Progress | None = None,
     llm: LLM | None = None,
+    gate: asyncio.Semaphore | None = None,
 ) -> PaperAnalysis:
-    """Async :func:`analyze_paper`."""
+    """Async :func:`analyze_paper`. ``gate`` bounds the requests in flight across several
+    analyses (a folder batch), map steps included."""
+    gated: Any = gate or contextlib.nullcontext()
     settings = _settings(settings)
     lang = lang or settings.lang
     paper = await asyncio.to_thread(_load, paper_or_path_or_text, settings, password)
@@ -663,7 +736,8 @@ async def aanalyze_paper(
             )
         if progress:
             progress(0, 1)
-        out, reply = await llm.astructured(messages, _AnalysisOut, schema_in="last")
+        async with gated:
+            out, reply = await llm.astructured(messages, _AnalysisOut, schema_in="last")
         if progress:
             progress(1, 1)
         return _analysis(
@@ -718,7 +792,8 @@ async def aanalyze_paper(
 
     async def one(msgs: list[tuple[str, str]]) -> _NotesOut:
         nonlocal done
-        notes, _ = await llm.astructured(msgs, _NotesOut)
+        async with gated:
+            notes, _ = await llm.astructured(msgs, _NotesOut)
         done += 1
         tick()
         return notes
@@ -739,9 +814,15 @@ async def aanalyze_paper(
             notes.append((index, chunk, result))
     if not notes:
         raise failures[0]
-    out, _ = await llm.astructured(
-        _reduce_messages(paper, notes, total, settings, lang), _AnalysisOut
-    )
+    try:
+        async with gated:
+            out, _ = await llm.astructured(
+                _reduce_messages(paper, notes, total, settings, lang), _AnalysisOut
+            )
+    except errors.AssistantsError as exc:
+        # the notes are paid for: keep them, unmerged, rather than lose the whole analysis
+        out = _merge_notes([note for _, _, note in notes])
+        warnings.append(f"the reduce step failed ({exc}); the items are the parts' notes")
     done += 1
     tick()
     facts["warnings"] = [*facts["warnings"], *warnings]
@@ -754,6 +835,18 @@ async def aanalyze_paper(
         chunks=total,
         paper_tokens=paper_tokens,
     )
+
+
+def _merge_notes(notes: Sequence[_NotesOut]) -> _AnalysisOut:
+    """The parts' notes side by side (what the reduce step would have combined)."""
+    summary = _ClaimOut(
+        text=" ".join(note.summary.text.strip() for note in notes),
+        pages=sorted({page for note in notes for page in note.summary.pages}),
+    )
+    lists: dict[str, Any] = {
+        name: [item for note in notes for item in getattr(note, name)] for name in _CLAIM_LISTS
+    }
+    return _AnalysisOut.model_validate({"summary": summary, **lists})
 
 
 def _negate(usage: Usage) -> Usage:
@@ -834,8 +927,9 @@ class PaperChat:
 
     def estimate(self, question: str) -> PaperEstimate:
         msgs = self.messages(question)
-        tokens = _single_tokens(msgs, self.paper.source)
-        return _estimate(self.llm, [(msgs, ANSWER_OUTPUT_TOKENS)], paper_tokens=tokens)
+        _single_tokens(msgs, self.paper.source)
+        paper_tokens = count_tokens(self._prefix[1][1])
+        return _estimate(self.llm, [(msgs, ANSWER_OUTPUT_TOKENS)], paper_tokens=paper_tokens)
 
     async def aask(self, question: str, *, dry_run: bool = False) -> PaperAnswer:
         question = question.strip()
@@ -943,7 +1037,8 @@ async def areview_paper(
                     REVIEW_OUTPUT_TOKENS,
                 )
             )
-        return PaperReview(**facts, ensemble=n, dry_run=True, estimate=_estimate(llm, plan))
+        estimate = _estimate(llm, plan, paper_tokens=count_tokens(prefix[1][1]))
+        return PaperReview(**facts, ensemble=n, dry_run=True, estimate=estimate)
     done = 0
 
     async def one(msgs: list[tuple[str, str]]) -> _ReviewOut:
@@ -986,17 +1081,27 @@ async def areview_paper(
             ),
         ),
     ]
-    meta, _ = await llm.astructured(meta_request, _ReviewOut)
+
+    def mean(name: str) -> float:
+        return round(sum(getattr(form, name) for form in forms) / len(forms), 2)
+
+    try:
+        meta, _ = await llm.astructured(meta_request, _ReviewOut)
+        meta_form = _form(meta, loaded)
+    except errors.AssistantsError as exc:
+        # the reviews are paid for: keep them, with the text of the most typical one
+        typical = min(range(len(forms)), key=lambda i: abs(forms[i].overall - mean("overall")))
+        meta_form = forms[typical]
+        facts["warnings"] = [
+            *facts["warnings"],
+            f"the meta-review failed ({exc}); the text is reviewer {typical + 1}'s",
+        ]
     if progress:
         progress(n + 1, n + 1)
-    meta_form = _form(meta, loaded)
     votes = Counter(form.decision for form in forms)
     decision = (
         meta_form.decision if votes["accept"] == votes["reject"] else votes.most_common(1)[0][0]
     )
-
-    def mean(name: str) -> float:
-        return round(sum(getattr(form, name) for form in forms) / len(forms), 2)
 
     return PaperReview(
         **facts,
@@ -1049,16 +1154,19 @@ def review_paper(
 # batch
 
 
-def paper_files(folder: Path) -> list[Path]:
-    """The papers in ``folder`` (recursively): .pdf, .md, .markdown, .txt; hidden ones skipped."""
+def paper_files(folder: Path, exclude: Sequence[str | Path] = ()) -> list[Path]:
+    """The papers in ``folder`` (recursively): .pdf, .md, .markdown, .txt; hidden ones and
+    those under an ``exclude`` folder (e.g. where earlier reports were written) skipped."""
     if not folder.is_dir():
         raise errors.InputError(f"{folder}: not a folder")
+    skip = [Path(p).expanduser().resolve() for p in exclude]
     found = [
         path
         for path in sorted(folder.rglob("*"))
         if path.is_file()
         and path.suffix.lower() in PAPER_SUFFIXES
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        and not any(path.resolve().is_relative_to(s) for s in skip)
     ]
     return found
 
@@ -1072,11 +1180,12 @@ async def aanalyze_folder(
     dry_run: bool = False,
     password: str | None = None,
     progress: Progress | None = None,
+    exclude: Sequence[str | Path] = (),
 ) -> BatchResult:
     """Async :func:`analyze_folder`."""
     settings = _settings(settings)
     root = Path(folder).expanduser()
-    files = paper_files(root)
+    files = paper_files(root, exclude)
     if not files:
         raise errors.InputError(
             f"{root}: no papers found", hint="put .pdf, .md or .txt files in the folder"
@@ -1093,7 +1202,12 @@ async def aanalyze_folder(
             async with loading:
                 paper = await asyncio.to_thread(_load, path, settings, password)
             return await aanalyze_paper(
-                paper, settings=settings, lang=lang, dry_run=dry_run, llm=_llm(settings, model)
+                paper,
+                settings=settings,
+                lang=lang,
+                dry_run=dry_run,
+                llm=_llm(settings, model),
+                gate=gate,
             )
         finally:
             done += 1
@@ -1103,16 +1217,20 @@ async def aanalyze_folder(
     if progress:
         progress(0, total)
     limit = settings.paper.concurrency or llm.concurrency
+    gate = asyncio.Semaphore(limit)  # every request of every paper (map steps too)
     results = await llm.amap(one, files, concurrency=limit)
     items: list[BatchItem] = []
     usage = Usage()
     for path, result in zip(files, results, strict=True):
         if isinstance(result, errors.AssistantsError):
+            message = result.message
+            for prefix in (f"{path}: ", f"{path.resolve()}: "):
+                message = message.removeprefix(prefix)  # the index names the file already
             items.append(
                 BatchItem(
                     source=str(path.relative_to(root)),
                     ok=False,
-                    error=result.message,
+                    error=message,
                     hint=result.hint,
                 )
             )
@@ -1132,9 +1250,11 @@ def analyze_folder(
     dry_run: bool = False,
     password: str | None = None,
     progress: Progress | None = None,
+    exclude: Sequence[str | Path] = (),
 ) -> BatchResult:
     """Analyse every paper in a folder concurrently. A paper that fails is listed in the
-    result (``failures``), never fatal for the others."""
+    result (``failures``), never fatal for the others. Papers under an ``exclude`` folder
+    are skipped."""
     return run_sync(
         aanalyze_folder(
             folder,
@@ -1144,5 +1264,6 @@ def analyze_folder(
             dry_run=dry_run,
             password=password,
             progress=progress,
+            exclude=exclude,
         )
     )

@@ -25,7 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import AssistantsError, ConfigError, InputError, PartialFailureError
 from ..llm.usage import Usage
@@ -77,18 +87,85 @@ class ModelFinding(BaseModel):
     explanation: str = ""
     suggestion: str | None = Field(default=None, description="replacement code only, or null")
 
-    @field_validator("severity", "category", mode="before")
+    @field_validator("severity", mode="before")
     @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
+    def _severity(cls, value: Any) -> Any:
+        value = value.strip().lower() if isinstance(value, str) else value
+        return _SEVERITY_ALIASES.get(value, value)
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, value: Any) -> Any:
+        value = value.strip().lower().replace("_", "-") if isinstance(value, str) else value
+        return _CATEGORY_ALIASES.get(value, value)
+
+    @field_validator("line_start", "line_end", mode="before")
+    @classmethod
+    def _line(cls, value: Any) -> Any:
+        # line 0 ("the whole file") or a negative line: the first line, not a failed request
+        if isinstance(value, int | str) and str(value).strip().lstrip("-").isdigit():
+            return max(int(value), 1)
+        return value
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: Any) -> Any:
+        if isinstance(value, str) and len(value.strip()) > 300:
+            return value.strip()[:299] + "…"
+        return value
+
+
+# words models use instead of ours (an unknown one invalidates only its own finding)
+_SEVERITY_ALIASES = {
+    "blocker": "critical", "error": "high", "major": "high", "severe": "high",
+    "warning": "medium", "moderate": "medium", "minor": "low", "info": "low",
+    "informational": "low", "note": "low", "nit": "low", "trivial": "low",
+}  # fmt: skip
+_CATEGORY_ALIASES = {
+    "correctness": "bug", "logic": "bug", "error-handling": "bug", "error handling": "bug",
+    "reliability": "bug", "concurrency": "bug", "vulnerability": "security",
+    "perf": "performance", "efficiency": "performance", "readability": "maintainability",
+    "design": "maintainability", "complexity": "maintainability",
+    "documentation": "maintainability", "naming": "style", "formatting": "style",
+}  # fmt: skip
 
 
 class ModelReview(BaseModel):
-    """The JSON object the model answers with."""
+    """The JSON object the model answers with. A finding that does not validate is dropped
+    and counted (``invalid``) when others in the same reply do; when none does, the reply
+    fails validation (and the LLM layer asks the model to repair it once)."""
 
     model_config = ConfigDict(extra="ignore")
 
     findings: list[ModelFinding] = Field(default_factory=list)
+    _invalid: int = PrivateAttr(default=0)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _drop_invalid(cls, data: Any, handler: ModelWrapValidatorHandler[ModelReview]) -> Any:
+        dropped = 0
+        items = data.get("findings") if isinstance(data, dict) else None
+        if isinstance(items, list):
+            valid = []
+            for item in items:
+                try:
+                    ModelFinding.model_validate(item)
+                except ValidationError:
+                    dropped += 1
+                else:
+                    valid.append(item)
+            if valid:  # all invalid: let validation fail, so the model gets to repair it
+                data = {**data, "findings": valid}
+            else:
+                dropped = 0
+        review = handler(data)
+        review._invalid = dropped
+        return review
+
+    @property
+    def invalid(self) -> int:
+        """Findings dropped because they did not validate."""
+        return self._invalid
 
 
 # -- the result ---------------------------------------------------------------------------
@@ -180,7 +257,7 @@ class Review(BaseModel):
     secret_kinds: dict[str, int] = Field(default_factory=dict)
     rejected: dict[str, int] = Field(
         default_factory=dict,
-        description="findings not reported: outside-diff, unknown-file; merged duplicates",
+        description="findings not reported: outside-diff, unknown-file, invalid; duplicates-merged",
     )
     deletion_only_hunks: int = 0
     usage: Usage = Field(default_factory=Usage)
@@ -438,15 +515,44 @@ def _quote_line(quote: str) -> str:
     return ""
 
 
+def _squash(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def _locate(lines: list[str], quote: str, start: int, model_line: int) -> int | None:
+    """The line (1-based) holding ``quote``: ``start`` when it does, else the nearest exact
+    match, else the nearest line containing it (quotes of 4+ characters); None if nowhere."""
+
+    def hit(line: str, exact: bool) -> bool:
+        return line == quote or (not exact and len(quote) >= 4 and quote in line)
+
+    if 0 < start <= len(lines) and hit(lines[start - 1], False):
+        return start
+    for exact in (True, False):
+        candidates = [i + 1 for i, line in enumerate(lines) if hit(line, exact)]
+        if candidates:
+            return min(candidates, key=lambda n: (abs(n - model_line), n))
+    return None
+
+
 def _resolve_path(raw: str, known: dict[str, _Doc]) -> str | None:
+    """The file a model's path names: as given, without ``./``, ``a/``, ``b/`` or a ``:line``
+    suffix, with ``\\`` separators, absolute, or as a unique tail of a known path."""
     path = raw.strip().strip("'\"`")
-    for prefix in ("./", "a/", "b/"):
-        if path.startswith(prefix) and path[len(prefix) :] in known:
-            path = path[len(prefix) :]
-    if path in known:
-        return path
-    tails = [k for k in known if k.endswith("/" + path)]
-    return tails[0] if len(tails) == 1 else None
+    for spelling in (path, re.sub(r":\d+(?:-\d+)?$", "", path)):
+        for form in (spelling, spelling.replace("\\", "/")):
+            for prefix in ("./", "a/", "b/"):
+                if form.startswith(prefix) and form[len(prefix) :] in known:
+                    form = form[len(prefix) :]
+            if form in known:
+                return form
+            inside = [k for k in known if form.endswith("/" + k)]  # absolute, or a prefix
+            if inside:
+                return max(inside, key=len)
+            tails = [k for k in known if k.endswith("/" + form)]
+            if len(tails) == 1:
+                return tails[0]
+    return None
 
 
 def _anchor(found: ModelFinding, doc: _Doc) -> Finding:
@@ -456,27 +562,21 @@ def _anchor(found: ModelFinding, doc: _Doc) -> Finding:
     end = min(max(found.line_end or start, start), total)
     quote = _quote_line(found.quote)
     anchored = False
-    model_line: int | None = None
     if quote:
-        normalized = [_norm(line) for line in doc.lines]
-
-        def hits(exact: bool) -> list[int]:
-            return [
-                i + 1
-                for i, line in enumerate(normalized)
-                if (line == quote if exact else (len(quote) >= 4 and quote in line))
-            ]
-
-        if normalized[start - 1] == quote or (len(quote) >= 4 and quote in normalized[start - 1]):
-            anchored = True
-        else:
-            candidates = hits(True) or hits(False)
-            if candidates:
-                best = min(candidates, key=lambda n: (abs(n - found.line_start), n))
-                model_line = found.line_start
+        # compare with whitespace runs collapsed; then with no whitespace at all (the model
+        # re-spaced the line); then without a leading diff mark ("+    x = 1")
+        squashed = _squash(quote)
+        tiers = [(_norm, quote), (_squash, squashed)]
+        if len(squashed) > 1 and squashed[0] in "+-":
+            tiers.append((_squash, squashed[1:]))
+        for form, text in tiers:
+            best = _locate([form(line) for line in doc.lines], text, start, found.line_start)
+            if best is not None:
                 shift = best - start
                 start, end = best, min(max(end + shift, best), total)
                 anchored = True
+                break
+    model_line = found.line_start if start != found.line_start else None
     line_text = doc.lines[start - 1] if doc.lines else ""
     fingerprint = hashlib.sha256(
         "\0".join([doc.path, found.category, _norm(found.title).lower(), _norm(line_text)]).encode()
@@ -698,6 +798,8 @@ def _collect(
                 )
             continue
         answer: ModelReview = reply[0]
+        if answer.invalid:
+            rejected["invalid"] += answer.invalid
         in_request = {p: job.docs[p] for p in req.paths}
         for found in answer.findings:
             resolved = _resolve_path(found.file, in_request)
@@ -856,28 +958,44 @@ def review_diff(
     exc = [*settings.review.exclude, *exclude]
     inc_spec = pathspec.GitIgnoreSpec.from_lines(inc) if inc else None
     exc_spec = pathspec.GitIgnoreSpec.from_lines(exc) if exc else None
-    skipped = [
-        SkippedFile(path=s.path, reason=s.reason, detail=_skip_detail(s.reason, s.detail))
-        for s in selection.skipped
-    ]
     secrets: Counter[str] = Counter()
     docs: dict[str, _Doc] = {}
     extra: dict[str, tuple[set[int], dict[int, list[str]]]] = {}
     changed: dict[str, int] = {}
-    limits = []
+    limits: list[str] = []
+    listed = [f.path for f in selection.files] + [s.path for s in selection.skipped]
     for raw in paths:
-        target = Path(raw).expanduser().resolve()
+        given = Path(raw).expanduser()
+        # a link is a path in the repository; what it points to may be anywhere
+        target = given.parent.resolve() / given.name if given.is_symlink() else given.resolve()
         try:
-            limits.append(target.relative_to(selection.root).as_posix())
+            limit = target.relative_to(selection.root).as_posix()
         except ValueError:
             raise InputError(
                 f"{raw}: not inside the repository {selection.root}",
                 hint="give paths inside the repository being diffed",
             ) from None
+        if not target.exists() and not any(
+            p == limit or p.startswith(limit + "/") for p in listed
+        ):  # a typo, or a ref given as a path (`--staged main`): say so, don't review nothing
+            raise InputError(
+                f"{raw}: no such file or directory, and no change under it",
+                hint="PATHS limit the review to files or folders; a ref goes in --diff REF",
+            )
+        limits.append(limit)
+
+    def wanted(path: str) -> bool:
+        return not limits or any(
+            lim in (".", path) or path.startswith(lim.rstrip("/") + "/") for lim in limits
+        )
+
+    skipped = [
+        SkippedFile(path=s.path, reason=s.reason, detail=_skip_detail(s.reason, s.detail))
+        for s in selection.skipped
+        if wanted(s.path)
+    ]
     for df in selection.files:
-        if limits and not any(
-            lim in (".", df.path) or df.path.startswith(lim.rstrip("/") + "/") for lim in limits
-        ):
+        if not wanted(df.path):
             continue
         if inc_spec is not None and not inc_spec.match_file(df.path):
             continue
