@@ -389,3 +389,11 @@ def test_absolute_path_picks_the_file_it_names_among_same_named_files() -> None:
     assert _resolve_path("/home/me/proj/a.py", known) == "a.py"
     assert _resolve_path("src\\a.py:12", known) == "src/a.py"
     assert _resolve_path("lib/other.py", known) is None
+
+
+def test_hook_only_options_are_usage_errors_without_hook(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    for option in (["--fail-closed"], ["--timeout", "5"]):
+        result = CliRunner().invoke(cli, ["review", str(tmp_path), "--dry-run", *option])
+        assert result.exit_code == 2, (option, result.output)
+        assert "only applies with --hook" in result.output

@@ -233,6 +233,8 @@ def review(
         raise click.UsageError("use either --staged or --diff REF, not both")
     if fail_closed and not hook:
         raise click.UsageError("--fail-closed only applies with --hook")
+    if timeout is not None and not hook:
+        raise click.UsageError("--timeout only applies with --hook")
     at_push, pushed = _pushed_range() if hook and not staged and not diff_ref else (False, None)
     if at_push and pushed is None:
         click.echo("nothing pushed to review", err=True)

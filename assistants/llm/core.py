@@ -658,7 +658,7 @@ class LLM:
             return value, merged
         assert reply is not None
         raise errors.StructuredOutputError(
-            f"the model's reply did not match {schema.__name__} after a repair round: "
+            "the model's JSON reply did not validate, even after a repair round: "
             f"{problem.splitlines()[0] if problem else 'invalid JSON'}",
             raw=reply.content,
             reasoning=reply.reasoning,
