@@ -242,3 +242,12 @@ def test_export_prompts(tmp_path) -> None:
     written = export_prompts(tmp_path / "out")
     names = {p.relative_to(tmp_path / "out").as_posix() for p in written}
     assert names == {name for name, _ in list_prompts()}
+
+
+def test_every_public_name_resolves() -> None:
+    import assistants
+
+    for name in assistants.__all__:
+        assert getattr(assistants, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = assistants.no_such_thing  # type: ignore[attr-defined]
