@@ -292,6 +292,17 @@ def test_sarif_is_valid_against_the_official_schema(sample: Review) -> None:
     assert run["results"][1]["level"] == "note"
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].endswith("/")
     assert run["invocations"][0]["executionSuccessful"] is False
+    # the anchored finding's suggestion is a fix replacing exactly its lines
+    (fix,) = first["fixes"]
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "src/a%20b.py", "uriBaseId": "%SRCROOT%"}
+    assert change["replacements"] == [
+        {
+            "deletedRegion": {"startLine": 3, "endLine": 4},
+            "insertedContent": {"text": "cur.execute('SELECT ?', (x,))"},
+        }
+    ]
+    assert "fixes" not in run["results"][1]  # unanchored: no machine-applicable fix
     # an invalid document is caught: the check itself can fail
     import jsonschema
 

@@ -75,8 +75,34 @@ def to_sarif_dict(review: Review) -> dict[str, Any]:
             properties["suggestion"] = f.suggestion
         if f.model_line is not None:
             properties["modelLine"] = f.model_line
+        fixes = []
+        if f.suggestion and f.anchored:
+            # A machine-applicable fix only where the lines were checked against the file.
+            # A region of whole lines ends before the last line's newline (SARIF §3.30.5).
+            fixes.append(
+                {
+                    "description": {
+                        "text": f"Replace lines {f.line_start}-{f.line_end} with the suggestion."
+                    },
+                    "artifactChanges": [
+                        {
+                            "artifactLocation": {"uri": _uri(f.path), "uriBaseId": _ROOT},
+                            "replacements": [
+                                {
+                                    "deletedRegion": {
+                                        "startLine": f.line_start,
+                                        "endLine": f.line_end,
+                                    },
+                                    "insertedContent": {"text": f.suggestion.rstrip("\n")},
+                                }
+                            ],
+                        }
+                    ],
+                }
+            )
         results.append(
             {
+                **({"fixes": fixes} if fixes else {}),
                 "ruleId": f"review/{f.category}",
                 "ruleIndex": rule_ids.index(f.category),
                 "level": LEVELS[f.severity],
