@@ -400,3 +400,18 @@ def test_cli_solve_restarts_after_a_stream_broke_mid_reasoning(server) -> None:
     assert "starting over" in result.stderr
     assert "4" in result.stdout
     assert len(server.chat_requests) == 2
+
+
+def test_solve_output_that_cannot_be_written_fails_before_the_request(
+    server, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from assistants.cli import cli
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(cli, ["math", "solve", "2+2?", "-o", str(blocker / "out.txt")])
+    assert result.exit_code == 4, result.output
+    assert "cannot write there" in result.stderr
+    assert server.chat_requests == []

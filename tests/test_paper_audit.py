@@ -42,17 +42,17 @@ def _settings():  # type: ignore[no-untyped-def]
 # -- CLI: --output checked before anything is sent ---------------------------------------------
 
 
-def test_single_file_output_to_a_folder_is_a_usage_error_before_any_request(
+def test_single_file_output_to_a_folder_is_an_input_error_before_any_request(
     server: DeepSeekServer, spec: pdfs.PaperSpec, tmp_path: Path
 ) -> None:
     server.responder = responder
     result = run("analyze", str(spec.path), "-o", str(tmp_path))
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 4, result.output
     assert "is a folder" in result.stderr
     assert server.chat_requests == []
 
 
-def test_folder_output_onto_a_file_is_a_usage_error_before_any_request(
+def test_folder_output_onto_a_file_is_an_input_error_before_any_request(
     server: DeepSeekServer, spec: pdfs.PaperSpec, tmp_path: Path
 ) -> None:
     server.responder = responder
@@ -62,7 +62,7 @@ def test_folder_output_onto_a_file_is_a_usage_error_before_any_request(
     target = tmp_path / "report.md"
     target.write_text("keep me", "utf-8")
     result = run("analyze", str(folder), "-o", str(target))
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 4, result.output
     assert "not a folder" in result.stderr
     assert server.chat_requests == []
     assert target.read_text("utf-8") == "keep me"
@@ -73,8 +73,8 @@ def test_folder_output_onto_a_file_is_a_usage_error_before_any_request(
         ("review", str(folder / "a.pdf"), "-o", str(target / "sub" / "a.md")),
     ):
         result = run(*args)
-        assert result.exit_code == 2, result.output
-        assert f"{target} is not a folder" in result.stderr
+        assert result.exit_code == 4, result.output
+        assert f"{target} is not a writable folder" in result.stderr
     assert server.chat_requests == []
 
 

@@ -84,6 +84,30 @@ def settings_for(*, no_cache: bool = False, **overrides: Any) -> Settings:
     return load_settings(**overrides)
 
 
+def check_output(output: Path | None, *, folder: bool = False) -> None:
+    """Fail before anything is sent (and paid for) when ``--output`` could not be written:
+    a file where a folder is needed or the reverse, or no writable folder to put it in."""
+    if output is None:
+        return
+    from ..errors import InputError
+
+    if output.is_dir() and not folder:
+        raise InputError(f"--output {output}: is a folder", hint="give a file name")
+    if folder and output.exists() and not output.is_dir():
+        raise InputError(
+            f"--output {output}: is not a folder (a folder of papers needs a folder of reports)",
+            hint="give a folder name",
+        )
+    parent = output if folder else output.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(
+            f"--output {output}: cannot write there ({parent} is not a writable folder)",
+            hint="choose another --output path",
+        )
+
+
 def emit(text: str, output: Path | None) -> None:
     """Write a report to ``output`` or stdout (always ending in a newline)."""
     if not text.endswith("\n"):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._common import (
+    check_output,
     console,
     dry_run_option,
     emit,
@@ -164,6 +165,7 @@ def solve(
     from ..tasks.math import estimate_math, solve_math
 
     text = _read_problem(problem)
+    check_output(output)
     settings = settings_for(no_cache=no_cache, lang=lang)
     if dry_run:
         _emit_estimate(estimate_math([text], samples=samples, settings=settings), fmt, output)
@@ -247,6 +249,7 @@ def eval_(
     if report is not None and report.resolve() in (source.resolve(), results.resolve()):
         what = "the problems file" if report.resolve() == source.resolve() else "--output"
         raise click.UsageError(f"--report {report} would overwrite {what}")
+    check_output(report)
     if dry_run:
         problems = load_problems(source, limit=limit)
         todo = pending_problems(

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ._common import (
+    check_output,
     console,
     dry_run_option,
     emit,
@@ -92,7 +93,7 @@ def analyze(
       assistants paper analyze paper.pdf --format markdown -o report.md
       assistants paper analyze papers/ -o reports/ --lang zh
     """
-    _check_output(output, folder=target.is_dir())
+    check_output(output, folder=target.is_dir())
     settings = settings_for(no_cache=no_cache)
     if target.is_dir():
         _analyze_folder(
@@ -117,24 +118,6 @@ def analyze(
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:  # on stderr: a skipped page matters for any answer
         click.echo(f"warning: {warning}", err=True)
-
-
-def _check_output(output: Path | None, *, folder: bool) -> None:
-    """Fail on an --output that cannot be written before anything is sent (a usage error)."""
-    if output is None:
-        return
-    if output.is_dir() and not folder:
-        raise click.BadParameter(
-            f"{output} is a folder; give a file name for the report", param_hint="'--output'"
-        )
-    if output.exists() and folder and not output.is_dir():
-        raise click.BadParameter(
-            f"{output} is not a folder (a folder of papers needs a folder for the reports)",
-            param_hint="'--output'",
-        )
-    parent = next((p for p in output.absolute().parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise click.BadParameter(f"{parent} is not a folder", param_hint="'--output'")
 
 
 def _analyze_folder(
@@ -200,7 +183,7 @@ def ask(
     """
     from ..tasks.paper import ask_paper
 
-    _check_output(output, folder=False)
+    check_output(output)
     settings = settings_for(no_cache=no_cache)
     answer = ask_paper(
         file, question, settings=settings, lang=lang, dry_run=dry_run, password=password
@@ -306,7 +289,7 @@ def review(
     """
     from ..tasks.paper import review_paper
 
-    _check_output(output, folder=False)
+    check_output(output)
     settings = settings_for(no_cache=no_cache)
     with progress(f"reviewing {file.name}") as update:
         result = review_paper(

@@ -11,6 +11,7 @@ import click
 
 from .._deadline import DeadlineExceeded, run_with_timeout
 from ._common import (
+    check_output,
     dry_run_option,
     emit,
     format_option,
@@ -82,24 +83,6 @@ def _pushed_range() -> tuple[bool, str | None]:
     if not base:  # the first commit ever: everything is new
         base = _git_out("hash-object", "-t", "tree", "/dev/null") or first
     return True, f"{base}..{to_ref}"
-
-
-def _check_output(output: Path | None) -> None:
-    """Fail before the review (and its cost) when the report could not be written."""
-    from ..errors import InputError
-
-    if output is None:
-        return
-    if output.is_dir():
-        raise InputError(f"--output {output}: is a folder", hint="give a file name")
-    folder = output.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(
-            f"--output {output}: cannot write there ({folder} is not a writable folder)",
-            hint="choose another --output path",
-        )
 
 
 def _warn(message: str) -> None:
@@ -220,7 +203,7 @@ def review(
         PartialFailureError,
     )
 
-    _check_output(output)
+    check_output(output)
     if json_schema:
         import json
 
