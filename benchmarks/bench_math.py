@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from deepseek_server import DeepSeekServer, Reply  # noqa: E402
 
 from assistants.config import Settings, load_settings  # noqa: E402
-from assistants.tasks.math import solve_math  # noqa: E402
+from assistants.math.solve import solve_math  # noqa: E402
 
 
 def timed(func: Callable[[], Any], repeats: int) -> float:

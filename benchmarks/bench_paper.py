@@ -3,7 +3,7 @@
     python benchmarks/bench_paper.py [--pages 120] [--runs 3]
 
 1. Loading a long (100+ page) two-column PDF built with fpdf2: raw ``pypdf`` ``extract_text``
-   over every page in-process, against :func:`assistants.loaders.pdf.load_paper` (a worker
+   over every page in-process, against :func:`assistants.paper.pdf.load_paper` (a worker
    process with pypdf's limits, per-page and per-file time limits, text cleaning, outline →
    sections, the references located). Median wall time of ``--runs`` runs, and what each
    leaves behind (ligature glyphs, split words).
@@ -62,7 +62,7 @@ def main() -> int:
 
     import pdfs
 
-    from assistants.loaders.pdf import load_paper
+    from assistants.paper.pdf import load_paper
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-paper-"))
     spec = pdfs.build_long_paper(tmp / "long.pdf", pages=args.pages, two_columns=True)
@@ -106,7 +106,7 @@ def main() -> int:
     try:
         from assistants.config import load_settings
         from assistants.llm.tokens import count_tokens
-        from assistants.tasks.paper import PaperChat, analyze_paper
+        from assistants.paper.analyze import PaperChat, analyze_paper
 
         rows = []
         for cut in (False, True):

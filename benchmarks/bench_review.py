@@ -80,7 +80,7 @@ def main() -> None:
     os.environ.pop("ASSISTANTS_REVIEW__CONCURRENCY", None)
 
     from assistants.config import load_settings
-    from assistants.tasks.review import review_diff, review_path
+    from assistants.review.run import review_diff, review_path
 
     rows: list[tuple[str, str, str]] = []
 

@@ -10,9 +10,9 @@ from fakes import ScriptedChatModel
 
 from assistants.cli import cli
 from assistants.config import load_settings
+from assistants.math.solve import solve_math
 from assistants.prompts import language_name
-from assistants.tasks.math import solve_math
-from assistants.tasks.review import review_path
+from assistants.review.run import review_path
 
 
 def _system(fake: ScriptedChatModel) -> str:

@@ -12,8 +12,8 @@ from deepseek_server import DeepSeekServer, Reply
 from assistants import errors
 from assistants.cli import cli
 from assistants.config import load_settings
-from assistants.tasks.math import EvalItem, eval_math, load_problems, solve_math
-from assistants.tasks.mathcheck import Verifier, extract_answer, reference_answer, to_plain
+from assistants.math.check import Verifier, extract_answer, reference_answer, to_plain
+from assistants.math.solve import EvalItem, eval_math, load_problems, solve_math
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_unusable_results_file_is_a_one_line_error(
 def test_interrupted_eval_says_where_the_results_are(
     server: DeepSeekServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistants.tasks import math as math_task
+    from assistants.math import solve as math_task
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
@@ -295,7 +295,7 @@ def test_eval_dry_run_counts_only_what_is_left(server: DeepSeekServer, tmp_path:
 
 
 def _sample() -> Path:
-    from assistants.tasks.math import sample_file
+    from assistants.math.solve import sample_file
 
     return sample_file()
 

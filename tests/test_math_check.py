@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistants.tasks import mathcheck
-from assistants.tasks.mathcheck import (
+from assistants.math import check as mathcheck
+from assistants.math.check import (
     Verifier,
     can_stop_early,
     extract_answer,

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from deepseek_server import DeepSeekServer, Reply
 
 from assistants.cli import cli
-from assistants.tasks.math import EvalItem
+from assistants.math.solve import EvalItem
 
 
 def run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from deepseek_server import DeepSeekServer, Reply
 
 from assistants import errors
 from assistants.config import load_settings
-from assistants.tasks.math import EvalItem, EvalReport, eval_math, load_problems, sample_file
+from assistants.math.solve import EvalItem, EvalReport, eval_math, load_problems, sample_file
 
 # problem -> (reference as written in the file, what the scripted model answers)
 ITEMS: list[tuple[str, Any, Reply]] = [

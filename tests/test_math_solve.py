@@ -13,7 +13,7 @@ from deepseek_server import DeepSeekServer, Reply
 
 from assistants import errors
 from assistants.config import load_settings
-from assistants.tasks.math import MathSolution, asolve_math, solve_math
+from assistants.math.solve import MathSolution, asolve_math, solve_math
 
 
 def _user_text(body: dict[str, Any]) -> str:
@@ -273,7 +273,7 @@ def test_keepalives_during_long_thinking(server: DeepSeekServer) -> None:
 def test_reference_check_out_of_time_is_unverified(
     server: DeepSeekServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistants.tasks import mathcheck
+    from assistants.math import check as mathcheck
 
     release = threading.Event()
 

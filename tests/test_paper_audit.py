@@ -15,15 +15,15 @@ from test_paper_http import responder, review_json
 
 from assistants.cli import cli
 from assistants.config import load_settings
-from assistants.loaders.pdf import load_paper
-from assistants.loaders.text import paper_from_text
-from assistants.tasks.paper import (
+from assistants.paper.analyze import (
     analyze_folder,
     analyze_paper,
     ask_paper,
     plan_chunks,
     review_paper,
 )
+from assistants.paper.pdf import load_paper
+from assistants.paper.text import paper_from_text
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +243,7 @@ def test_prose_is_not_taken_for_the_title(tmp_path: Path) -> None:
 def test_a_safety_limit_is_not_called_corruption() -> None:
     from pypdf import errors as pdf_errors
 
-    from assistants.loaders.pdf import _classify
+    from assistants.paper.pdf import _classify
 
     try:
         try:

@@ -12,7 +12,7 @@ from deepseek_server import DeepSeekServer, Reply
 
 from assistants.config import load_settings
 from assistants.errors import StructuredOutputError
-from assistants.tasks.paper import (
+from assistants.paper.analyze import (
     PaperChat,
     analyze_folder,
     analyze_paper,
@@ -117,7 +117,7 @@ def test_single_path_validates_citations(srv: DeepSeekServer, spec: pdfs.PaperSp
 
 def test_long_paper_takes_the_map_reduce_path(srv: DeepSeekServer, spec: pdfs.PaperSpec) -> None:
     settings = load_settings(cache_enabled=False, paper={"token_budget": 1001, "chunk_tokens": 600})
-    from assistants.loaders.pdf import load_paper
+    from assistants.paper.pdf import load_paper
 
     chunks = plan_chunks(load_paper(spec.path), 600)
     analysis = analyze_paper(spec.path, settings=settings)

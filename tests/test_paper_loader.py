@@ -10,8 +10,8 @@ import pytest
 
 from assistants.config import PaperSettings
 from assistants.errors import InputError
-from assistants.loaders.pdf import load_paper
-from assistants.loaders.text import (
+from assistants.paper.pdf import load_paper
+from assistants.paper.text import (
     clean_text,
     count_references,
     detect_headings,
@@ -214,7 +214,7 @@ def test_decompression_bomb_stops_at_the_limit(tmp_path: Path) -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux-only")
 def test_memory_limit_of_the_reader_process(tmp_path: Path) -> None:
     # With pypdf's stream limit lifted, only the worker's RLIMIT_AS stops the bomb.
-    from assistants.loaders.pdf import _extract, _Limits
+    from assistants.paper.pdf import _extract, _Limits
 
     bomb = pdfs.build_bomb(tmp_path / "bomb.pdf", megabytes=300)
     limits = _Limits(max_memory_mb=256, stream_bytes=2_000_000_000)

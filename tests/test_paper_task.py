@@ -11,9 +11,7 @@ import pytest
 from fakes import ScriptedChatModel
 
 from assistants.config import load_settings
-from assistants.loaders.pdf import load_paper
-from assistants.loaders.text import build_paper, paper_from_text
-from assistants.tasks.paper import (
+from assistants.paper.analyze import (
     Claim,
     PaperAnalysis,
     PaperReview,
@@ -22,6 +20,8 @@ from assistants.tasks.paper import (
     check_pages,
     plan_chunks,
 )
+from assistants.paper.pdf import load_paper
+from assistants.paper.text import build_paper, paper_from_text
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_review_scores_are_range_checked() -> None:
 
 
 def test_batch_index_names(tmp_path: Path) -> None:
-    from assistants.render.paper import report_name
+    from assistants.paper.render import report_name
 
     used: set[str] = set()
     assert report_name("a/b paper.pdf", ".md", used) == "a_b_paper.md"

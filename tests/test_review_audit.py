@@ -19,10 +19,10 @@ from test_review_loaders import git, make_repo, write
 from assistants.cli import cli
 from assistants.config import load_settings
 from assistants.errors import InputError
-from assistants.loaders.diff import load_diff
-from assistants.loaders.files import select_files
-from assistants.loaders.secrets import redact
-from assistants.tasks.review import review_diff, review_path
+from assistants.review.diff import load_diff
+from assistants.review.files import select_files
+from assistants.review.run import review_diff, review_path
+from assistants.review.secrets import redact
 
 ZEROS = "0" * 40
 
@@ -382,7 +382,7 @@ def test_names_and_old_lines_that_are_not_utf8(
 
 
 def test_absolute_path_picks_the_file_it_names_among_same_named_files() -> None:
-    from assistants.tasks.review import _resolve_path
+    from assistants.review.run import _resolve_path
 
     known: dict[str, Any] = {"a.py": None, "src/a.py": None}
     assert _resolve_path("/home/me/proj/src/a.py", known) == "src/a.py"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistants.errors import InputError
-from assistants.loaders.diff import cut_points, enclosing_span, load_diff
-from assistants.loaders.files import detect_language, select_files
-from assistants.loaders.secrets import is_env_file, redact
+from assistants.review.diff import cut_points, enclosing_span, load_diff
+from assistants.review.files import detect_language, select_files
+from assistants.review.secrets import is_env_file, redact
 
 
 def git(repo: Path, *args: str) -> str:

@@ -14,9 +14,9 @@ from sarif_schema import validate_sarif
 
 from assistants.config import load_settings
 from assistants.errors import ServerError
-from assistants.render.review import render, to_github, to_markdown, to_text
-from assistants.render.sarif import to_sarif_dict
-from assistants.tasks.review import Finding, Review, review_path
+from assistants.review.render import render, to_github, to_markdown, to_text
+from assistants.review.run import Finding, Review, review_path
+from assistants.review.sarif import to_sarif_dict
 
 APP = """import subprocess
 
@@ -336,7 +336,7 @@ def test_markdown_and_text(sample: Review, monkeypatch: pytest.MonkeyPatch) -> N
 def test_large_diff_split_by_hunks_keeps_every_change(tmp_path: Path) -> None:
     from test_review_loaders import git, make_repo
 
-    from assistants.tasks.review import review_diff
+    from assistants.review.run import review_diff
 
     repo = make_repo(tmp_path / "repo")
     funcs = [f"def f{i}(x):\n    y = x + {i}\n    return y\n\n\n" for i in range(300)]

@@ -37,8 +37,8 @@ def chat(
     no_cache: bool,
 ) -> None:
     """Ask the model once; the answer streams to stdout. PROMPT defaults to stdin."""
-    from ..tasks.chat import ChatResult, _messages
-    from ..tasks.chat import _llm as make_llm
+    from ..llm.chat import ChatResult, _messages
+    from ..llm.chat import _llm as make_llm
 
     if prompt is None:
         if sys.stdin.isatty():

@@ -24,7 +24,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..tasks.math import MathEstimate
+    from ..math.solve import MathEstimate
 
 SAMPLES_HELP = (
     "Self-consistency: solve K times in parallel, group the answers by mathematical "
@@ -162,7 +162,7 @@ def solve(
       assistants math solve "Solve x^2 = 2 for x > 0" --reference "\\sqrt{2}"
       assistants math solve "..." --samples 5 --format json
     """
-    from ..tasks.math import estimate_math, solve_math
+    from ..math.solve import estimate_math, solve_math
 
     text = _read_problem(problem)
     check_output(output)
@@ -235,7 +235,7 @@ def eval_(
       assistants math eval problems.jsonl --samples 5 --output results.jsonl
     """
     from ..errors import PartialFailureError
-    from ..tasks.math import (
+    from ..math.solve import (
         estimate_math,
         eval_math,
         load_problems,

@@ -1,5 +1,5 @@
 """``assistants paper``: analyze, ask, chat and review — a thin layer over
-:mod:`assistants.tasks.paper`."""
+:mod:`assistants.paper.analyze`."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def analyze(
             target, fmt, output or Path("paper-reports"), password, lang, dry_run, settings
         )
         return
-    from ..tasks.paper import analyze_paper
+    from ..paper.analyze import analyze_paper
 
     with progress(f"analysing {target.name}") as update:
         result = analyze_paper(
@@ -130,7 +130,7 @@ def _analyze_folder(
     settings: Any,
 ) -> None:
     from ..errors import PartialFailureError
-    from ..tasks.paper import analyze_folder
+    from ..paper.analyze import analyze_folder
 
     with progress(f"analysing papers in {folder}") as update:
         batch = analyze_folder(
@@ -181,7 +181,7 @@ def ask(
     Example:
       assistants paper ask paper.pdf "Which datasets are used?"
     """
-    from ..tasks.paper import ask_paper
+    from ..paper.analyze import ask_paper
 
     check_output(output)
     settings = settings_for(no_cache=no_cache)
@@ -215,7 +215,7 @@ def chat(
     \b
       printf 'What is the method?\\nHow does it compare?\\n' | assistants paper chat paper.pdf
     """
-    from ..tasks.paper import PaperChat
+    from ..paper.analyze import PaperChat
 
     settings = settings_for(no_cache=no_cache)
     session = PaperChat(file, settings=settings, lang=lang, password=password)
@@ -287,7 +287,7 @@ def review(
     Example:
       assistants paper review paper.pdf --ensemble 3 --format markdown
     """
-    from ..tasks.paper import review_paper
+    from ..paper.analyze import review_paper
 
     check_output(output)
     settings = settings_for(no_cache=no_cache)

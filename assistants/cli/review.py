@@ -1,4 +1,4 @@
-"""``assistants review``: a thin layer over :mod:`assistants.tasks.review`."""
+"""``assistants review``: a thin layer over :mod:`assistants.review.run`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..tasks.review import Review
+    from ..review.run import Review
 
 __all__ = ["review"]
 
@@ -207,7 +207,7 @@ def review(
     if json_schema:
         import json
 
-        from ..tasks.review import Review
+        from ..review.run import Review
 
         schema = Review.model_json_schema(mode="serialization")
         emit(json.dumps(schema, indent=2), output)
@@ -237,7 +237,7 @@ def review(
             staged = True
 
     def run(dry: bool, callback: Any = None) -> Review:
-        from ..tasks.review import review_diff, review_path
+        from ..review.run import review_diff, review_path
 
         common: dict[str, Any] = {
             "settings": settings,
@@ -317,13 +317,13 @@ def review(
 
 
 def _rank(severity: str) -> int:
-    from ..tasks.review import SEVERITY_RANK
+    from ..review.run import SEVERITY_RANK
 
     return SEVERITY_RANK[severity]
 
 
 def _emit(result: Review, fmt: str, output: Path | None) -> None:
-    from ..render.review import print_text, render
+    from ..review.render import print_text, render
 
     if fmt == "text" and output is None:
         from ._common import console
@@ -331,7 +331,7 @@ def _emit(result: Review, fmt: str, output: Path | None) -> None:
         print_text(result, console())
         return
     if fmt == "text":
-        from ..render.review import to_text
+        from ..review.render import to_text
 
         emit(to_text(result, color=False), output)
         return

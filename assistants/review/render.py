@@ -1,5 +1,5 @@
-"""Renderers for :class:`assistants.tasks.review.Review`: rich terminal text, markdown, JSON
-and GitHub workflow annotations (SARIF lives in :mod:`assistants.render.sarif`)."""
+"""Renderers for :class:`assistants.review.run.Review`: rich terminal text, markdown, JSON
+and GitHub workflow annotations (SARIF lives in :mod:`assistants.review.sarif`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..tasks.review import Finding, Review
+    from .run import Finding, Review
 
 __all__ = [
     "SEVERITY_STYLE",

@@ -336,7 +336,7 @@ _BOOTSTRAP = (
     "import json, sys\n"
     "request = json.loads(sys.stdin.readline())\n"
     "sys.path[:0] = [p for p in request['sys_path'] if p not in sys.path]\n"
-    "from assistants.loaders.pdf import _worker_main\n"
+    "from assistants.paper.pdf import _worker_main\n"
     "_worker_main(request)\n"
 )
 

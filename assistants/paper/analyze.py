@@ -37,9 +37,9 @@ from .. import errors
 from ..config import Settings, load_settings
 from ..llm import LLM, Usage, run_sync
 from ..llm.tokens import count_message_tokens, count_tokens
-from ..loaders.pdf import load_paper
-from ..loaders.text import Paper
 from ..prompts import language_name, render
+from .pdf import load_paper
+from .text import Paper
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -152,12 +152,12 @@ class PaperAnalysis(_PaperFacts):
         return [claim for claim in self.claims() if claim.text and claim.flagged]
 
     def to_markdown(self) -> str:
-        from ..render.paper import analysis_markdown
+        from .render import analysis_markdown
 
         return analysis_markdown(self)
 
     def to_text(self) -> str:
-        from ..render.paper import analysis_text
+        from .render import analysis_text
 
         return analysis_text(self)
 
@@ -172,12 +172,12 @@ class PaperAnswer(_PaperFacts):
     answerable: bool = True
 
     def to_markdown(self) -> str:
-        from ..render.paper import answer_markdown
+        from .render import answer_markdown
 
         return answer_markdown(self)
 
     def to_text(self) -> str:
-        from ..render.paper import answer_text
+        from .render import answer_text
 
         return answer_text(self)
 
@@ -219,12 +219,12 @@ class PaperReview(_PaperFacts):
     reviews: list[ReviewForm] = Field(default_factory=list)
 
     def to_markdown(self) -> str:
-        from ..render.paper import review_markdown
+        from .render import review_markdown
 
         return review_markdown(self)
 
     def to_text(self) -> str:
-        from ..render.paper import review_text
+        from .render import review_text
 
         return review_text(self)
 
@@ -253,7 +253,7 @@ class BatchResult(BaseModel):
         return [item.analysis for item in self.items if item.analysis is not None]
 
     def to_markdown(self, reports: dict[str, str] | None = None) -> str:
-        from ..render.paper import batch_markdown
+        from .render import batch_markdown
 
         return batch_markdown(self, reports)
 
@@ -268,7 +268,7 @@ class BatchResult(BaseModel):
     ) -> Path:
         """Write one report per paper and ``index.md`` (or ``index.json``) into ``folder``;
         returns the index path."""
-        from ..render.paper import report_name
+        from .render import report_name
 
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ..config import Settings, load_settings
-from ..llm.store import UsageLedger
+from .store import UsageLedger
 
 __all__ = ["usage_summary"]
 

@@ -1,7 +1,7 @@
 """The code reviewer: :func:`review_path` and :func:`review_diff` return a typed :class:`Review`.
 
-Pipeline: select files (:mod:`assistants.loaders.files` / :mod:`assistants.loaders.diff`) →
-redact secrets (:mod:`assistants.loaders.secrets`) → cut into numbered units (files larger
+Pipeline: select files (:mod:`assistants.review.files` / :mod:`assistants.review.diff`) →
+redact secrets (:mod:`assistants.review.secrets`) → cut into numbered units (files larger
 than the budget are split on definition boundaries) → pack units into requests under
 ``ReviewSettings.request_token_budget`` → run the requests concurrently through
 :class:`assistants.llm.LLM` (JSON mode, validated by :class:`ModelReview`) → check every
@@ -296,7 +296,7 @@ class Review(BaseModel):
         return 0
 
     def to_markdown(self) -> str:
-        from ..render.review import to_markdown
+        from .render import to_markdown
 
         return to_markdown(self)
 
@@ -395,7 +395,7 @@ def _split_by_tokens(
 
 def _file_units(doc: _Doc, count: Callable[[str], int], budget: int) -> list[_Unit]:
     """A whole file as one unit, or split on definition boundaries when over ``budget``."""
-    from ..loaders.diff import cut_points
+    from .diff import cut_points
 
     total = len(doc.lines)
     body = "\n".join(_numbered(doc.lines, 1, total))
@@ -823,7 +823,7 @@ def _collect(
 
 
 def _skip_detail(reason: str, detail: str) -> str:
-    from ..loaders.files import SKIP_REASONS
+    from .files import SKIP_REASONS
 
     text = SKIP_REASONS.get(reason, reason)
     return f"{text} ({detail})" if detail else text
@@ -874,8 +874,8 @@ def review_path(
     path and the API's error when every request failed; when only some fail, their files are
     listed in :attr:`Review.failed` (``exit_code()`` is then 7 unless the gate trips).
     """
-    from ..loaders.files import select_files
-    from ..loaders.secrets import redact
+    from .files import select_files
+    from .secrets import redact
 
     settings = _settings(settings)
     if isinstance(paths, str | Path):
@@ -949,8 +949,8 @@ def review_diff(
     """
     import pathspec
 
-    from ..loaders.diff import load_diff
-    from ..loaders.secrets import redact
+    from .diff import load_diff
+    from .secrets import redact
 
     settings = _settings(settings)
     selection = load_diff(ref, staged=staged, repo=repo, max_bytes=settings.review.max_file_bytes)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from ..config import Settings
-from ..llm import LLM, Message, Reply, Usage
-from ..llm.selector import profile_for_task
+from . import LLM, Message, Reply, Usage
+from .selector import profile_for_task
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -12,7 +12,7 @@
     report.accuracy, report.usage.cost_usd
 
 The reply's final answer is the last ``\\boxed{}`` of the answer text (see
-:mod:`assistants.tasks.mathcheck`); answers are compared with Math-Verify, never as strings.
+:mod:`assistants.math.check`); answers are compared with Math-Verify, never as strings.
 With ``samples > 1`` the samples run concurrently, are grouped by mathematical equivalence, and
 the run stops as soon as the leading answer can no longer be overtaken.
 """
@@ -33,7 +33,7 @@ from .. import errors
 from ..config import Settings, load_settings
 from ..llm import LLM, Reply, Usage, run_sync
 from ..prompts import language_name, render
-from .mathcheck import (
+from .check import (
     AnswerSource,
     Verifier,
     can_stop_early,
@@ -163,13 +163,13 @@ class MathSolution(BaseModel):
         return STATUS_TEXT[self.status]
 
     def to_markdown(self, show_reasoning: bool | None = None) -> str:
-        from ..render.math import solution_markdown
+        from .render import solution_markdown
 
         full = self.show_reasoning if show_reasoning is None else show_reasoning
         return solution_markdown(self, show_reasoning=full)
 
     def to_text(self) -> str:
-        from ..render.math import solution_text
+        from .render import solution_text
 
         return solution_text(self)
 
@@ -230,12 +230,12 @@ class EvalReport(BaseModel):
     items: list[EvalItem] = Field(default_factory=list)
 
     def to_markdown(self) -> str:
-        from ..render.math import eval_markdown
+        from .render import eval_markdown
 
         return eval_markdown(self)
 
     def to_text(self) -> str:
-        from ..render.math import eval_text
+        from .render import eval_text
 
         return eval_text(self)
 

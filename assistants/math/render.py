@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..tasks.math import EvalReport, MathSolution
+    from .solve import EvalReport, MathSolution
 
 __all__ = ["eval_markdown", "eval_text", "solution_json", "solution_markdown", "solution_text"]
 

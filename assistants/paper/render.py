@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..llm import Usage
-    from ..tasks.paper import (
+    from .analyze import (
         BatchResult,
         Claim,
         PaperAnalysis,

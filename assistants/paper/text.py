@@ -1,6 +1,6 @@
 """Paper text model and the pure-text half of the paper loader.
 
-:class:`Paper` is what the PDF loader (:mod:`assistants.loaders.pdf`) and the text loader here
+:class:`Paper` is what the PDF loader (:mod:`assistants.paper.pdf`) and the text loader here
 produce: pages (1-based numbers and printed labels), metadata, sections with page spans, and the
 references section located (excluded from analysis, but counted).
 
@@ -77,7 +77,7 @@ SectionSource = Literal["outline", "headings", "markdown", "none"]
 
 
 class Paper(BaseModel):
-    """A loaded paper. Build it with :func:`assistants.loaders.pdf.load_paper`."""
+    """A loaded paper. Build it with :func:`assistants.paper.pdf.load_paper`."""
 
     source: str
     kind: Literal["pdf", "text", "markdown"] = "pdf"

@@ -1,1 +1,0 @@
-"""Loaders: PDFs and text, source files, git diffs, secret redaction."""

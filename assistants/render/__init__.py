@@ -1,1 +1,0 @@
-"""Renderers: terminal text (rich), markdown, JSON, SARIF, GitHub annotations."""

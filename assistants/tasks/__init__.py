@@ -1,1 +1,0 @@
-"""The assistants' tasks: each returns a typed pydantic result and never prints."""
