@@ -156,6 +156,14 @@ class Settings(BaseSettings):
     paper: PaperSettings = Field(default_factory=PaperSettings)
     math: MathSettings = Field(default_factory=MathSettings)
 
+    def concurrency_for(
+        self, task: Literal["review", "paper", "math"], override: int | None = None
+    ) -> int:
+        """How many requests at once for ``task``: the explicit ``override`` (a ``-j``
+        argument), else the task's own setting, else the global ``concurrency``."""
+        section: ReviewSettings | PaperSettings | MathSettings = getattr(self, task)
+        return override or section.concurrency or self.concurrency
+
     @classmethod
     def settings_customise_sources(
         cls,

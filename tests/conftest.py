@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
-
-TEST_KEY = "sk-test-0123456789abcdef0123456789abcdef"
+SUPPORT = Path(__file__).resolve().parent / "support"
+if str(SUPPORT) not in sys.path:
+    sys.path.insert(0, str(SUPPORT))
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +38,7 @@ def data_dir(_isolate: Path) -> Path:
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """A running DeepSeek-protocol server on 127.0.0.1; settings point at it."""
-    from deepseek_server import DeepSeekServer
+    from deepseek_server import TEST_KEY, DeepSeekServer
 
     srv = DeepSeekServer()
     srv.start()

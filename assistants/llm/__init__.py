@@ -3,9 +3,9 @@
 See ``docs/internals.md`` for how tasks use it.
 """
 
-from .core import LLM, Message, Reply, RequestEstimate, run_sync
+from .core import LLM, Message, Progress, Reply, RequestEstimate, run_sync
 from .selector import PROFILES, ModelSpec, select_model
-from .usage import PriceTable, Usage, load_prices
+from .usage import PriceTable, Usage, format_usd, load_prices
 
 __all__ = [
     "LLM",
@@ -13,9 +13,11 @@ __all__ = [
     "Message",
     "ModelSpec",
     "PriceTable",
+    "Progress",
     "Reply",
     "RequestEstimate",
     "Usage",
+    "format_usd",
     "load_prices",
     "run_sync",
     "select_model",

@@ -35,13 +35,13 @@ from .. import errors
 from ..config import Settings, load_settings
 from .selector import ModelSpec, select_model
 from .store import ResponseCache, UsageLedger, request_key
-from .tokens import count_message_tokens
+from .tokens import count_message_tokens, count_tokens
 from .usage import PriceTable, Usage, load_prices
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-__all__ = ["LLM", "Message", "Reply", "RequestEstimate", "run_sync"]
+__all__ = ["LLM", "Message", "Progress", "Reply", "RequestEstimate", "run_sync"]
 
 log = logging.getLogger("assistants")
 
@@ -49,6 +49,8 @@ Message = tuple[str, str]
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 Callback = Callable[[str], None]
+Progress = Callable[[int, int], None]
+"""The one progress-callback type: ``progress(done, total)``."""
 
 RETRYABLE_FINISH = {"insufficient_system_resource"}
 _notified: set[str] = set()
@@ -580,6 +582,21 @@ class LLM:
             )
 
     # -- structured output -----------------------------------------------------------------
+    def schema_instructions(self, schema: type[BaseModel]) -> str:
+        """The JSON-mode instructions :meth:`astructured` adds to a request for ``schema``."""
+        from ..prompts import render
+
+        return render(
+            "llm/json_schema.j2",
+            prompts_dir=self.settings.prompts_dir,
+            schema=json.dumps(schema.model_json_schema(), ensure_ascii=False),
+        )
+
+    def structured_prompt_tokens(self, system: str, schema: type[BaseModel]) -> int:
+        """Tokens of a structured request's fixed part: ``system`` plus the schema
+        instructions :meth:`astructured` appends to it."""
+        return count_tokens(f"{system}\n\n{self.schema_instructions(schema)}")
+
     def structured(
         self, messages: Iterable[Any], schema: type[M], **kwargs: Any
     ) -> tuple[M, Reply]:
@@ -606,11 +623,7 @@ class LLM:
         from ..prompts import render
 
         msgs = _normalize(messages)
-        instructions = render(
-            "llm/json_schema.j2",
-            prompts_dir=self.settings.prompts_dir,
-            schema=json.dumps(schema.model_json_schema(), ensure_ascii=False),
-        )
+        instructions = self.schema_instructions(schema)
         if schema_in == "last" and msgs:
             role, text = msgs[-1]
             msgs[-1] = (role, f"{text}\n\n{instructions}")
@@ -672,7 +685,7 @@ class LLM:
         items: Sequence[T],
         *,
         concurrency: int | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> list[Any]:
         """Run ``func`` over ``items`` with bounded concurrency; results in order, where a
         failed item's result is its exception (``AssistantsError``) so one failure loses

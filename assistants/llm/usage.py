@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
 
-__all__ = ["ModelPrice", "PriceTable", "Usage", "load_prices"]
+__all__ = ["ModelPrice", "PriceTable", "Usage", "format_usd", "load_prices"]
 
 
 class Usage(BaseModel):
@@ -66,7 +66,7 @@ class Usage(BaseModel):
         return (
             f"{self.requests} request(s){cached}, {self.input_tokens:,} input tokens "
             f"({self.cache_hit_tokens:,} cache hits), {self.output_tokens:,} output tokens, "
-            f"${self.cost_usd:.4f}"
+            f"{format_usd(self.cost_usd)}"
         )
 
 
@@ -172,3 +172,9 @@ def _load(path: str | None) -> PriceTable:
 def load_prices(price_file: Path | None = None) -> PriceTable:
     """The built-in price table, with ``price_file`` merged over it when given."""
     return _load(str(price_file) if price_file else None)
+
+
+def format_usd(value: float) -> str:
+    """The one money formatter: four decimals for the small sums of API calls, cents past
+    $100."""
+    return f"${value:.4f}" if value < 100 else f"${value:,.2f}"

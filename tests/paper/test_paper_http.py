@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pdfs
 import pytest
 from deepseek_server import DeepSeekServer, Reply
+from paper_replies import last_message, responder, review_json
 
 from assistants.config import load_settings
 from assistants.errors import StructuredOutputError
@@ -25,74 +25,6 @@ from assistants.paper.analyze import (
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
     return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
-
-
-def _claim(text: str, pages: list[int]) -> dict[str, Any]:
-    return {"text": text, "pages": pages}
-
-
-def _last(body: dict[str, Any]) -> str:
-    return str(body["messages"][-1]["content"])
-
-
-def review_json(**scores: Any) -> str:
-    form = {
-        "summary": "The paper proposes sparse widgets.",
-        "strengths": [_claim("Clear method.", [4])],
-        "weaknesses": [_claim("Few baselines.", [6, 77])],
-        "questions": ["How does it scale?"],
-        "limitations": ["Only five benchmarks."],
-        "soundness": 3,
-        "presentation": 3,
-        "contribution": 2,
-        "overall": 6,
-        "confidence": 4,
-        "decision": "accept",
-    }
-    form.update(scores)
-    return json.dumps(form)
-
-
-def responder(body: dict[str, Any]) -> Reply:
-    last = _last(body)
-    if "Take notes on this part" in last:
-        part = int(last.split("This is part ")[1].split(" ")[0])
-        paper_part = str(body["messages"][1]["content"])
-        page = int(paper_part.split("[page ")[1].split("]")[0])
-        return Reply(
-            json.dumps(
-                {
-                    "summary": _claim(f"Part {part} notes.", [page]),
-                    "key_results": [_claim(f"Result from part {part}.", [page, 999])],
-                }
-            )
-        )
-    if "Above are notes" in last:
-        notes = str(body["messages"][1]["content"])
-        assert "Result from part" in notes
-        return Reply(
-            json.dumps(
-                {
-                    "title": "Sparse Widgets",
-                    "summary": _claim("Combined summary.", [1, 4]),
-                    "key_results": [_claim("Result from part 1.", [1, 999])],
-                }
-            )
-        )
-    if "Analyse the paper above" in last:
-        return Reply(
-            json.dumps(
-                {
-                    "title": "Sparse Widgets",
-                    "summary": _claim("One paragraph.", [1]),
-                    "contributions": [_claim("Widgets.", [2, 3]), _claim("Ghost.", [0, 31])],
-                    "key_results": [_claim("12.5 percent recall gain.", [1])],
-                }
-            )
-        )
-    if "Question about the paper above" in last:
-        return Reply(json.dumps({"answerable": True, "answer": "A tokenizer.", "pages": [4]}))
-    return Reply(review_json())
 
 
 @pytest.fixture
@@ -125,7 +57,7 @@ def test_long_paper_takes_the_map_reduce_path(srv: DeepSeekServer, spec: pdfs.Pa
     assert analysis.chunks == len(chunks) >= 2
     assert len(srv.chat_requests) == len(chunks) + 1  # map per chunk, then one reduce
     assert analysis.usage.requests == len(chunks) + 1
-    map_bodies = [r.body for r in srv.chat_requests if "Take notes" in _last(r.body)]
+    map_bodies = [r.body for r in srv.chat_requests if "Take notes" in last_message(r.body)]
     assert len(map_bodies) == len(chunks)
     for body in map_bodies:  # each part is page tagged and never holds the references
         part = body["messages"][1]["content"]
@@ -196,9 +128,9 @@ def test_review_ensemble_aggregates(srv: DeepSeekServer, spec: pdfs.PaperSpec) -
     )
     review = review_paper(spec.path, ensemble=3, settings=load_settings(cache_enabled=False))
     assert len(srv.chat_requests) == 4
-    reviewers = sorted(_last(r.body).split(" of 3")[0][-10:] for r in srv.chat_requests[:3])
+    reviewers = sorted(last_message(r.body).split(" of 3")[0][-10:] for r in srv.chat_requests[:3])
     assert reviewers == ["reviewer 1", "reviewer 2", "reviewer 3"]  # concurrent, any order
-    assert "independent reviews" in _last(srv.chat_requests[3].body)
+    assert "independent reviews" in last_message(srv.chat_requests[3].body)
     assert review.ensemble == 3 and len(review.reviews) == 3
     assert review.overall == 6 and review.soundness == 3  # means of the three reviews
     assert review.decision == "accept"  # majority (2 of 3), not the meta-review's

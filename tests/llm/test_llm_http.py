@@ -7,8 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import TEST_KEY
-from deepseek_server import Reply
+from deepseek_server import TEST_KEY, Reply
 from pydantic import BaseModel, Field
 
 from assistants import errors

@@ -9,7 +9,7 @@ import pdfs
 import pytest
 from click.testing import CliRunner, Result
 from deepseek_server import DeepSeekServer, Reply
-from test_paper_http import responder, review_json
+from paper_replies import responder, review_json
 
 from assistants.cli import cli
 

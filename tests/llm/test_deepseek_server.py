@@ -11,12 +11,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 from deepseek_server import DeepSeekServer, Reply, count_tokens, prompt_text
+from paths import ROOT
 
 MODEL = "deepseek-flash"
 USER: Any = [{"role": "user", "content": "hi"}]
@@ -646,7 +646,7 @@ def test_server_restart_and_stop_are_idempotent():
 
 
 def test_standalone_prints_url_and_serves():
-    script = Path(__file__).with_name("deepseek_server.py")
+    script = ROOT / "tests" / "support" / "deepseek_server.py"
     proc = subprocess.Popen(
         [sys.executable, str(script), "--port", "0", "--latency", "0"],
         stdout=subprocess.PIPE,

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from deepseek_server import DeepSeekServer, Reply
 from fakes import ScriptedChatModel
-from test_paper_http import responder, review_json
+from paper_replies import responder, review_json
 
 from assistants.cli import cli
 from assistants.config import load_settings

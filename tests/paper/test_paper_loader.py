@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pdfs
 import pytest
+from paths import DATA
 
 from assistants.config import PaperSettings
 from assistants.errors import InputError
@@ -313,7 +314,7 @@ def test_count_references_styles() -> None:
 
 
 def test_sample_markdown_paper() -> None:
-    sample = Path(__file__).parent / "data" / "paper" / "widgets.md"
+    sample = DATA / "paper" / "widgets.md"
     paper = load_paper(sample)
     assert paper.title == "Sparse Widgets for Dense Retrieval"
     assert [s.title for s in paper.sections if s.level == 2][:3] == [

@@ -334,7 +334,7 @@ def test_markdown_and_text(sample: Review, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_large_diff_split_by_hunks_keeps_every_change(tmp_path: Path) -> None:
-    from test_review_loaders import git, make_repo
+    from repos import git, make_repo
 
     from assistants.review.run import review_diff
 

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from repos import git, make_repo, write
+from secrets_corpus import SECRETS
 
 from assistants.errors import InputError
 from assistants.review.diff import cut_points, enclosing_span, load_diff
 from assistants.review.files import detect_language, select_files
 from assistants.review.secrets import is_env_file, redact
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def make_repo(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q")
-    git(path, "config", "user.email", "t@example.com")
-    git(path, "config", "user.name", "Test")
-    git(path, "config", "commit.gpgsign", "false")
-    return path
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 # -- selection ----------------------------------------------------------------------------
@@ -141,16 +118,6 @@ def test_detect_language(name: str, language: str | None) -> None:
 
 
 # -- secrets ------------------------------------------------------------------------------
-SECRETS = {
-    "aws": "AKIAIOSFODNN7EXAMPLE",
-    "github": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
-    "slack": "xoxb-123456789012-abcdefghijklmnop",
-    "google": "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
-    "openai": "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8t",
-    "password": "hunter2-Correct-Horse",
-    "url": "s3cr3tP4ssw0rd",
-    "entropy": "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MEFCQ0RFRkdISUpL+/==",
-}
 
 
 def test_redact_removes_every_planted_secret_and_keeps_lines() -> None:

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import yaml
 from deepseek_server import DeepSeekServer, Reply
-from test_review_loaders import git, make_repo, write
+from paths import ROOT
+from repos import git, make_repo, write
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = ROOT
 MANIFEST = REPO_ROOT / ".pre-commit-hooks.yaml"
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner, Result
 from deepseek_server import DeepSeekServer, Reply
 from fakes import ScriptedChatModel
-from test_review_http import APP, answer, blocks, sql_finding
-from test_review_loaders import git, make_repo, write
+from repos import git, make_repo, write
+from review_replies import APP, answer, blocks, sql_finding
 
 from assistants.cli import cli
 from assistants.config import load_settings

@@ -10,8 +10,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import TEST_KEY
-from deepseek_server import DeepSeekServer, Reply
+from deepseek_server import TEST_KEY, DeepSeekServer, Reply
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult

@@ -4,7 +4,6 @@ server, on git repositories made in temporary folders."""
 from __future__ import annotations
 
 import json
-import re
 import socket
 import subprocess
 import sys
@@ -14,21 +13,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from deepseek_server import DeepSeekServer, Reply
+from repos import git, make_repo, write
+from review_replies import APP, answer, blocks, sql_finding
 from sarif_schema import validate_sarif
-from test_review_loaders import SECRETS, git, make_repo, write
+from secrets_corpus import SECRETS
 
 from assistants.cli import cli
-
-APP = """import sqlite3
-
-
-def find_user(conn, name):
-    return conn.execute(f"SELECT * FROM users WHERE name = '{name}'").fetchone()
-
-
-def ratio(a, b):
-    return a / b
-"""
 
 SECRET_FILE = f'''"""Settings with planted secrets."""
 
@@ -40,35 +30,6 @@ db_password = "{SECRETS["password"]}"
 
 def run(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, ["review", *args], catch_exceptions=False)
-
-
-def blocks(body: dict[str, Any]) -> list[tuple[str, str]]:
-    """(path, block text) of every file block in a request."""
-    user = body["messages"][-1]["content"]
-    return [
-        (json.loads(m.group(2)), m.group(3))
-        for m in re.finditer(
-            r"<<<FILE (\w+) path=(\"[^\"]*\").*?>>>\n(.*?)\n<<<END FILE \1>>>", user, re.S
-        )
-    ]
-
-
-def answer(findings: list[dict[str, Any]]) -> Reply:
-    return Reply(json.dumps({"findings": findings}))
-
-
-def sql_finding(line: int = 5, severity: str = "high", path: str = "app.py") -> dict[str, Any]:
-    return {
-        "file": path,
-        "line_start": line,
-        "line_end": line,
-        "quote": "return conn.execute(f\"SELECT * FROM users WHERE name = '{name}'\").fetchone()",
-        "severity": severity,
-        "category": "security",
-        "title": "SQL injection",
-        "explanation": "name is interpolated into SQL",
-        "suggestion": 'conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()',
-    }
 
 
 @pytest.fixture

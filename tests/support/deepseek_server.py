@@ -89,6 +89,9 @@ ERROR_TYPES: dict[int, str] = {
 
 Content = str | Callable[[dict[str, Any]], str]
 
+TEST_KEY = "sk-test-0123456789abcdef0123456789abcdef"
+"""The API key the test server expects (not a real key)."""
+
 
 @dataclass
 class Reply:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from deepseek_server import DeepSeekServer, Reply
+from paths import DATA
 
 from assistants import errors
 from assistants.config import load_settings
@@ -200,7 +201,7 @@ def test_shipped_sample_loads() -> None:
 
 
 def test_input_shapes_are_understood(server: DeepSeekServer) -> None:
-    data = Path(__file__).parent / "data" / "math" / "mixed.jsonl"
+    data = DATA / "math" / "mixed.jsonl"
     problems = load_problems(data)
     assert [(p.id, p.reference) for p in problems] == [
         ("gsm", "7"),
