@@ -9,6 +9,8 @@ key is ``DEEPSEEK_API_KEY`` (``ASSISTANTS_API_KEY`` also works).
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,6 @@ from pydantic_settings import (
     EnvSettingsSource,
     InitSettingsSource,
     PydanticBaseSettingsSource,
-    PyprojectTomlConfigSettingsSource,
     SettingsConfigDict,
 )
 
@@ -38,6 +39,8 @@ __all__ = [
     "find_pyproject",
     "load_settings",
 ]
+
+log = logging.getLogger("assistants")
 
 DEFAULT_BASE_URL = "https://api.deepseek.com"
 Severity = Literal["critical", "high", "medium", "low", "never"]
@@ -122,7 +125,6 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
-        pyproject_toml_table_header=("tool", "assistants"),
         validate_default=True,
     )
 
@@ -206,42 +208,162 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 def _sources(
     settings_cls: type[BaseSettings], init: PydanticBaseSettingsSource
 ) -> list[tuple[str, PydanticBaseSettingsSource]]:
-    """Sources with their names, highest priority first."""
-    sources: list[tuple[str, PydanticBaseSettingsSource]] = [
-        ("argument", init),
-        ("environment", EnvSettingsSource(settings_cls)),
-        (".env", DotEnvSettingsSource(settings_cls)),
-    ]
-    pyproject = find_pyproject()
+    """Sources with their names, highest priority first. The project's own files (its
+    ``.env`` and ``[tool.assistants]``) pass through the trust gate (:class:`_Layers`)."""
+    from .trust import project_at, user_config_file
+
+    project = project_at()
+    pyproject = project.pyproject or Path.cwd() / "pyproject.toml"
+    user_file = user_config_file()
     # Always configured (a missing file reads as empty), so pydantic-settings does not warn.
-    path = pyproject or Path.cwd() / "pyproject.toml"
-    sources.append((str(path), _PyprojectSource(settings_cls, toml_file=path)))
-    return sources
+    layers = _Layers(
+        [
+            ("argument", init, "user"),
+            ("environment", EnvSettingsSource(settings_cls), "user"),
+            (".env", DotEnvSettingsSource(settings_cls), "dotenv"),
+            (
+                str(pyproject),
+                _TomlSource(settings_cls, pyproject, ("tool", "assistants")),
+                "pyproject",
+            ),
+            (str(user_file), _TomlSource(settings_cls, user_file), "user"),
+        ],
+        project,
+    )
+    return [(label, _Gated(settings_cls, layers, label)) for label in layers.labels]
 
 
-class _PyprojectSource(PyprojectTomlConfigSettingsSource):
-    """``[tool.assistants]``; a file that is not TOML, or a key that is no setting (a typo
-    would otherwise be ignored without a word), is a :class:`ConfigError` naming the file."""
+_TABLE = ("tool", "assistants")
+_warned: set[tuple[str, str]] = set()
 
-    def __init__(self, settings_cls: type[BaseSettings], toml_file: Path) -> None:
+
+class _Layers:
+    """Reads every source once and applies DESIGN §8: a project file that is not trusted
+    cannot set a trusted key (endpoint, key, prompt overrides, price file, data paths); the
+    setting is dropped with one warning naming the file and the setting. Allowed without
+    trust, because no key of the user's can leak: a project ``.env`` that names both the
+    endpoint and the key for it (then that key is the one sent), and an endpoint named when
+    no key is set anywhere (a local server)."""
+
+    def __init__(
+        self, sources: list[tuple[str, PydanticBaseSettingsSource, str]], project: Any
+    ) -> None:
+        self._sources = sources
+        self._project = project
+        self.labels = [label for label, _, _ in sources]
+        self._data: dict[str, dict[str, Any]] | None = None
+
+    def get(self, label: str) -> dict[str, Any]:
+        if self._data is None:
+            self._data = self._gate()
+        return self._data[label]
+
+    def _gate(self) -> dict[str, dict[str, Any]]:
+        from .trust import TRUSTED_KEYS, is_trusted
+
+        data = {label: dict(source()) for label, source, _ in self._sources}
+        kinds = {label: kind for label, _, kind in self._sources}
+        project_labels = [label for label in self.labels if kinds[label] != "user"]
+        asked = [
+            label for label in project_labels if any(key in TRUSTED_KEYS for key in data[label])
+        ]
+        if not asked or is_trusted(self._project):
+            return data
+        user_key = any("api_key" in data[label] for label in self.labels if kinds[label] == "user")
+        for label in asked:
+            found = data[label]
+            keep: set[str] = set()
+            if kinds[label] == "dotenv" and "api_key" in found and "base_url" in found:
+                # the project's own endpoint with the project's own key: that key is sent
+                keep = {"api_key", "base_url", "api_flavor"}
+                for other in self.labels:
+                    if kinds[other] == "user" and "base_url" not in data[other]:
+                        data[other].pop("api_key", None)
+            elif kinds[label] == "dotenv" and "api_key" in found:
+                keep = {"api_key"}  # the project's key, sent where the user said
+            elif not user_key and not any("api_key" in data[other] for other in project_labels):
+                keep = {"base_url", "api_flavor"}  # no key anywhere: a local server
+            for key in sorted(TRUSTED_KEYS & set(found) - keep):
+                del found[key]
+                if (label, key) not in _warned:
+                    _warned.add((label, key))
+                    log.warning(
+                        "warning: %s sets %s: ignored, the project is not trusted "
+                        "(`assistants trust` allows it)",
+                        Path.cwd() / ".env" if label == ".env" else label,
+                        key,
+                    )
+        return data
+
+
+class _Gated(PydanticBaseSettingsSource):
+    """One source's values after the trust gate."""
+
+    def __init__(self, settings_cls: type[BaseSettings], layers: _Layers, label: str) -> None:
+        super().__init__(settings_cls)
+        self._layers = layers
+        self._label = label
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ does the work
+
+    def __call__(self) -> dict[str, Any]:
+        return self._layers.get(self._label)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Settings from a TOML file: the user's own ``config.toml`` (keys at the top level) or a
+    project's ``[tool.assistants]`` table. A file that is not TOML, or a key that is no
+    setting (a typo would otherwise be ignored without a word), is a :class:`ConfigError`
+    naming the file; a missing file reads as empty."""
+
+    def __init__(
+        self, settings_cls: type[BaseSettings], path: Path, table: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(settings_cls)
+        self._path = path
+        self._table = table
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ does the work
+
+    def __call__(self) -> dict[str, Any]:
         from .errors import ConfigError
 
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
         try:
-            super().__init__(settings_cls, toml_file=toml_file)
-        except ValueError as exc:  # tomllib.TOMLDecodeError
-            raise ConfigError(
-                f"{toml_file} is not valid TOML: {exc}",
-                hint="fix the file (its [tool.assistants] table holds settings)",
-            ) from None
-        except AttributeError:  # [tool] or [tool.assistants] is a value, not a table
-            raise ConfigError(f"[tool.assistants] in {toml_file} is not a table") from None
-        known = set(settings_cls.model_fields) | {"DEEPSEEK_API_KEY", "ASSISTANTS_API_KEY"}
-        unknown = sorted(str(key) for key in self.toml_data if key not in known)
-        if unknown:
-            raise ConfigError(
-                f"unknown setting {unknown[0]!r} in [tool.assistants] of {toml_file}",
-                hint="settings: " + ", ".join(sorted(Settings.model_fields)),
-            )
+            text = self._path.read_text(encoding="utf-8")
+        except (FileNotFoundError, IsADirectoryError):
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {self._path}: {exc}") from None
+        where = "[" + ".".join(self._table) + "] of " if self._table else ""
+        try:
+            data: Any = tomllib.loads(text)
+        except ValueError as exc:
+            hint = f"fix the file (its {where[:-4]} table holds settings)" if where else None
+            raise ConfigError(f"{self._path} is not valid TOML: {exc}", hint=hint) from None
+        for key in self._table:
+            data = data.get(key, {}) if isinstance(data, dict) else None
+            if not isinstance(data, dict):
+                raise ConfigError(f"{where[:-4]} in {self._path} is not a table")
+        _check_known(data, self._path, where)
+        return _alias_to_field(data)
+
+
+def _check_known(data: Mapping[str, Any], path: Path, where: str) -> None:
+    from .errors import ConfigError
+
+    known = set(Settings.model_fields) | {"DEEPSEEK_API_KEY", "ASSISTANTS_API_KEY"}
+    unknown = sorted(str(key) for key in data if key not in known)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting {unknown[0]!r} in {where}{path}",
+            hint="settings: " + ", ".join(sorted(Settings.model_fields)),
+        )
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -24,9 +24,13 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     data = tmp_path_factory.mktemp("data")
     work = tmp_path_factory.mktemp("cwd")
     monkeypatch.setenv("ASSISTANTS_DATA_DIR", str(data))
+    monkeypatch.setenv("ASSISTANTS_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
     monkeypatch.setenv("ASSISTANTS_RETRY_BACKOFF", "0.01")
     monkeypatch.setenv("ASSISTANTS_RETRY_MAX_WAIT", "0.2")
     monkeypatch.chdir(work)
+    from assistants import config
+
+    monkeypatch.setattr(config, "_warned", set())  # each test sees its own warnings
     return data
 
 

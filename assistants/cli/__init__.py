@@ -29,6 +29,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "usage": ("assistants.cli.base", "usage", "Summarise recorded usage and cost."),
     "cache": ("assistants.cli.base", "cache", "Inspect or clear the response cache."),
     "prompts": ("assistants.cli.base", "prompts", "List, show or export the prompt templates."),
+    "trust": ("assistants.cli.trust", "trust", "Let a project's files choose endpoint and key."),
 }
 
 
@@ -91,9 +92,20 @@ def _log_to_stderr() -> None:
     """Library notices (a retired model name translated, a ledger not written) as one line."""
     import logging
 
+    class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to whatever ``sys.stderr`` is now (a test runner swaps it per run)."""
+
+        @property  # type: ignore[override]
+        def stream(self) -> Any:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: Any) -> None:
+            pass
+
     logger = logging.getLogger("assistants")
     if not logger.handlers:
-        handler = logging.StreamHandler()
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.WARNING)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import signal
@@ -125,6 +126,11 @@ class Reply:
     raw_content_type: str = "application/json"
 
 
+def _key_hash(authorization: str | None) -> str | None:
+    _, _, key = (authorization or "").partition(" ")
+    return hashlib.sha256(key.strip().encode()).hexdigest() if key.strip() else None
+
+
 class _Headers(dict[str, str]):
     """A plain dict of request headers (lower-case keys) with case-insensitive lookups."""
 
@@ -152,6 +158,7 @@ class LoggedRequest:
     stream: bool = False
     usage: dict[str, Any] | None = None
     time: float = field(default_factory=time.monotonic)
+    key_sha256: str | None = None  # the bearer key's hash: which key came, never the key
 
     @property
     def is_chat(self) -> bool:
@@ -627,6 +634,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             parsed, body = None, None
         entry = LoggedRequest("POST", path, self._headers_dict(), body, raw)
+        entry.key_sha256 = _key_hash(self.headers.get("Authorization"))
         entry.stream = bool(body and body.get("stream"))
         srv._log_request(entry)
         authorized, auth_err = srv._check_auth(self._raw_headers())
