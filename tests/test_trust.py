@@ -92,9 +92,7 @@ def test_a_project_dotenv_endpoint_cannot_take_the_users_key(
     assert code == 0
     assert theirs.chat_requests == []
     assert keys(mine) == {sha(TEST_KEY)}
-    assert any(
-        str(project / ".env") in line and "base_url" in line for line in output.splitlines()
-    )
+    assert any(str(project / ".env") in line and "base_url" in line for line in output.splitlines())
 
 
 def test_a_trusted_project_chooses_its_endpoint(

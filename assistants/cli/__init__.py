@@ -92,10 +92,10 @@ def _log_to_stderr() -> None:
     """Library notices (a retired model name translated, a ledger not written) as one line."""
     import logging
 
-    class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    class _Stderr(logging.StreamHandler):
         """Writes to whatever ``sys.stderr`` is now (a test runner swaps it per run)."""
 
-        @property  # type: ignore[override]
+        @property
         def stream(self) -> Any:
             return sys.stderr
 
