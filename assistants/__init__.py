@@ -71,9 +71,9 @@ _LAZY = {
     "PaperReview": "assistants.paper.analyze",
     "solve_math": "assistants.math.solve",
     "asolve_math": "assistants.math.solve",
-    "eval_math": "assistants.math.solve",
-    "MathSolution": "assistants.math.solve",
-    "EvalReport": "assistants.math.solve",
+    "eval_math": "assistants.math.eval",
+    "MathSolution": "assistants.math.models",
+    "EvalReport": "assistants.math.models",
 }
 
 

@@ -106,7 +106,7 @@ def test_notebook_is_committed_without_outputs(name: str) -> None:
     [
         "assistants.review.run",
         "assistants.paper.analyze",
-        "assistants.math.solve",
+        "assistants.math.models",
         "assistants.llm.chat",
     ],
 )

@@ -24,7 +24,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..math.solve import MathEstimate
+    from ..math.models import MathEstimate
 
 SAMPLES_HELP = (
     "Self-consistency: solve K times in parallel, group the answers by mathematical "
@@ -38,31 +38,11 @@ def math() -> None:
     checked with Math-Verify, and optionally voted on over several samples."""
 
 
-def _estimate_text(est: MathEstimate) -> str:
-    resumed = (
-        f"already scored in the results file (skipped; --restart to score again): {est.resumed}\n"
-        if est.resumed
-        else ""
-    )
-    if not est.problems:
-        return f"dry run: nothing was sent\n{resumed}nothing left to solve\n"
-    return (
-        f"dry run: nothing was sent\n"
-        f"model: {est.model}\n"
-        f"{resumed}"
-        f"problems: {est.problems} · requests: {est.requests}\n"
-        f"input tokens: {est.input_tokens:,} · output tokens (assumed): {est.output_tokens:,}\n"
-        f"estimated cost: ${est.cost_usd:.4f}\n"
-        f"--- system prompt ---\n{est.system_prompt}"
-        f"--- first request ---\n{est.first_request}"
-    )
-
-
 def _emit_estimate(est: MathEstimate, fmt: str, output: Path | None) -> None:
     if fmt == "json":
         emit(est.model_dump_json(indent=2), output)
     else:
-        emit(_estimate_text(est), output)
+        emit(est.to_text(), output)
 
 
 class _Live:
@@ -182,12 +162,7 @@ def solve(
             on_retry=live.restart,
             show_reasoning=show_reasoning,
         )
-    render: dict[str, Callable[[], str]] = {
-        "json": lambda: sol.model_dump_json(indent=2),
-        "markdown": sol.to_markdown,
-        "text": sol.to_text,
-    }
-    emit(render[fmt](), output)
+    _emit_result(sol, fmt, output)
 
 
 @math.command("eval")
@@ -235,30 +210,24 @@ def eval_(
       assistants math eval problems.jsonl --samples 5 --output results.jsonl
     """
     from ..errors import PartialFailureError
-    from ..math.solve import (
-        estimate_math,
-        eval_math,
-        load_problems,
-        pending_problems,
-        sample_file,
-    )
+    from ..math.eval import default_output, estimate_eval, eval_math, sample_file
 
     source = file or sample_file()
     settings = settings_for(no_cache=no_cache)
-    results = output or Path(f"{source.stem}.results.jsonl")
+    results = output or default_output(source)
     if report is not None and report.resolve() in (source.resolve(), results.resolve()):
         what = "the problems file" if report.resolve() == source.resolve() else "--output"
         raise click.UsageError(f"--report {report} would overwrite {what}")
     check_output(report)
     if dry_run:
-        problems = load_problems(source, limit=limit)
-        todo = pending_problems(
-            problems,
-            None if restart or results.is_dir() else results,
-            samples=samples or settings.math.samples,
+        est = estimate_eval(
+            source,
+            limit=limit,
+            samples=samples,
+            output=results,
+            restart=restart,
+            settings=settings,
         )
-        est = estimate_math([p.problem for p in todo], samples=samples, settings=settings)
-        est.resumed = len(problems) - len(todo)
         _emit_estimate(est, fmt, report)
         return
     try:
@@ -274,7 +243,7 @@ def eval_(
             )
     except PartialFailureError as exc:
         if exc.result is not None:
-            _emit_eval(exc.result, fmt, report)
+            _emit_result(exc.result, fmt, report)
         raise
     except KeyboardInterrupt:
         click.echo(
@@ -283,13 +252,13 @@ def eval_(
             err=True,
         )
         raise
-    _emit_eval(result, fmt, report)
+    _emit_result(result, fmt, report)
 
 
-def _emit_eval(result: Any, fmt: str, report: Path | None) -> None:
+def _emit_result(result: Any, fmt: str, output: Path | None) -> None:
     render: dict[str, Callable[[], str]] = {
         "json": lambda: result.model_dump_json(indent=2),
         "markdown": result.to_markdown,
         "text": result.to_text,
     }
-    emit(render[fmt](), report)
+    emit(render[fmt](), output)

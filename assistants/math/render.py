@@ -5,18 +5,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .solve import EvalReport, MathSolution
+from ..llm.usage import format_usd
 
-__all__ = ["eval_markdown", "eval_text", "solution_json", "solution_markdown", "solution_text"]
+if TYPE_CHECKING:
+    from .models import EvalReport, MathEstimate, MathSolution
+
+__all__ = [
+    "estimate_text",
+    "eval_markdown",
+    "eval_text",
+    "solution_json",
+    "solution_markdown",
+    "solution_text",
+]
 
 
 def _pct(share: float | None) -> str:
     return "-" if share is None else f"{share:.0%}"
-
-
-def _money(value: float) -> str:
-    return f"${value:.4f}" if value < 100 else f"${value:,.2f}"
 
 
 def _cell(text: str) -> str:
@@ -30,7 +35,7 @@ def _usage_line(sol: MathSolution) -> str:
         f"{u.requests} request(s)" + (f", {u.cached_requests} cached" if u.cached_requests else ""),
         f"{u.input_tokens:,} input tokens ({u.cache_hit_tokens:,} cache hits)",
         f"{u.output_tokens:,} output tokens ({u.reasoning_tokens:,} reasoning)",
-        _money(u.cost_usd),
+        format_usd(u.cost_usd),
         f"{sol.latency_s:.1f}s",
     ]
     return " · ".join(parts)
@@ -144,8 +149,8 @@ def eval_markdown(report: EvalReport) -> str:
         f"| failed | {len(report.failures)} |",
         f"| samples per problem | {report.samples} |",
         f"| tokens | {report.usage.input_tokens:,} in · {report.usage.output_tokens:,} out |",
-        f"| cost | {_money(report.usage.cost_usd)} this run"
-        + (f" · {_money(report.previous_cost_usd)} earlier" if report.skipped else "")
+        f"| cost | {format_usd(report.usage.cost_usd)} this run"
+        + (f" · {format_usd(report.previous_cost_usd)} earlier" if report.skipped else "")
         + " |",
         f"| time | {report.latency_s:.1f}s |",
         "",
@@ -195,12 +200,33 @@ def eval_text(report: EvalReport) -> str:
         f"Tokens:   {u.input_tokens:,} input ({u.cache_hit_tokens:,} cache hits), "
         f"{u.output_tokens:,} output ({u.reasoning_tokens:,} reasoning)"
     )
-    cost = f"Cost:     {_money(u.cost_usd)} this run"
+    cost = f"Cost:     {format_usd(u.cost_usd)} this run"
     if report.skipped:
-        cost += f" ({_money(report.previous_cost_usd)} for the resumed items)"
+        cost += f" ({format_usd(report.previous_cost_usd)} for the resumed items)"
     lines.append(cost + f" · {report.latency_s:.1f}s")
     for key, reason in sorted(report.failures.items()):
         lines.append(f"Failed:   {key}: {reason}")
     if report.output:
         lines.append(f"Results:  {report.output}")
     return "\n".join(lines) + "\n"
+
+
+def estimate_text(est: MathEstimate) -> str:
+    """The ``--dry-run`` estimate: requests, tokens, cost and the first request in full."""
+    resumed = (
+        f"already scored in the results file (skipped; --restart to score again): {est.resumed}\n"
+        if est.resumed
+        else ""
+    )
+    if not est.problems:
+        return f"dry run: nothing was sent\n{resumed}nothing left to solve\n"
+    return (
+        f"dry run: nothing was sent\n"
+        f"model: {est.model}\n"
+        f"{resumed}"
+        f"problems: {est.problems} · requests: {est.requests}\n"
+        f"input tokens: {est.input_tokens:,} · output tokens (assumed): {est.output_tokens:,}\n"
+        f"estimated cost: {format_usd(est.cost_usd)}\n"
+        f"--- system prompt ---\n{est.system_prompt}"
+        f"--- first request ---\n{est.first_request}"
+    )

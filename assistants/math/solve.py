@@ -1,260 +1,50 @@
-"""The math solver: thinking-mode answers, extracted and checked, with self-consistency.
+"""Solving: thinking-mode answers, extracted and checked, with self-consistency.
 
 ::
 
-    from assistants import solve_math, eval_math
+    from assistants import solve_math
 
     sol = solve_math("What is 1/2 + 1/4?", samples=5, reference="0.75")
     sol.answer, sol.answer_plain, sol.status, sol.votes, sol.voters, sol.vote_share
     sol.reasoning                       # the visible reasoning of the chosen sample
 
-    report = eval_math("problems.jsonl", limit=20, output="results.jsonl")
-    report.accuracy, report.usage.cost_usd
-
 The reply's final answer is the last ``\\boxed{}`` of the answer text (see
-:mod:`assistants.math.check`); answers are compared with Math-Verify, never as strings.
-With ``samples > 1`` the samples run concurrently, are grouped by mathematical equivalence, and
-the run stops as soon as the leading answer can no longer be overtaken.
+:mod:`assistants.math.extract`); answers are compared with Math-Verify, never as strings (see
+:mod:`assistants.math.check`). With ``samples > 1`` the samples run concurrently, are grouped
+by mathematical equivalence, and the run stops as soon as the leading answer can no longer be
+overtaken. :func:`estimate_math` is the offline ``--dry-run`` estimate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..config import Settings, load_settings
 from ..llm import LLM, Reply, Usage, run_sync
 from ..prompts import language_name, render
-from .check import (
-    AnswerSource,
-    Verifier,
-    can_stop_early,
-    extract_answer,
-    group_answers,
-    last_boxed,
-    reference_answer,
-    to_plain,
-)
+from .check import Verifier, can_stop_early, group_answers
+from .extract import extract_answer, reference_answer, to_plain
+from .models import AnswerGroup, MathEstimate, MathSample, MathSolution, SampleStatus, Status
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-__all__ = [
-    "AnswerGroup",
-    "EvalItem",
-    "EvalReport",
-    "MathEstimate",
-    "MathProblem",
-    "MathSample",
-    "MathSolution",
-    "aeval_math",
-    "asolve_math",
-    "estimate_math",
-    "eval_math",
-    "load_problems",
-    "pending_problems",
-    "sample_file",
-    "solve_math",
-]
+__all__ = ["asolve_math", "estimate_math", "solve_math"]
 
-Status = Literal[
-    "matches_reference", "mismatch", "self_consistent", "unverified", "no_answer", "truncated"
-]
-SampleStatus = Literal["answered", "no_answer", "empty", "truncated", "failed"]
 Callback = Callable[[str], None]
-Progress = Callable[[int, int], None]
-
-STATUS_TEXT: dict[str, str] = {
-    "matches_reference": "matches the reference",
-    "mismatch": "does not match the reference",
-    "self_consistent": "self-consistent (a majority of samples agree)",
-    "unverified": "unverified",
-    "no_answer": "no final answer found",
-    "truncated": "truncated (the reply hit max_tokens)",
-}
 
 # Errors that make every further request pointless: an eval stops at the first one.
-_FATAL = (
+FATAL_ERRORS = (
     errors.ConfigError,
     errors.AuthenticationError,
     errors.InsufficientBalanceError,
     errors.BadRequestError,
 )
-
-
-# --------------------------------------------------------------------------- results
-class MathSample(BaseModel):
-    """One sampled reply and what was extracted from it."""
-
-    index: int
-    status: SampleStatus
-    answer: str | None = None
-    answer_plain: str | None = None
-    source: AnswerSource | None = None
-    confidence: Literal["high", "low"] | None = None
-    finish_reason: str | None = None
-    attempts: int = Field(default=1, description="2 when an empty answer was retried")
-    cached: bool = False
-    reasoning_chars: int = 0
-    latency_s: float = 0.0
-    error: str | None = None
-
-
-class AnswerGroup(BaseModel):
-    """Equivalent answers (by Math-Verify) and the samples that gave them."""
-
-    answer: str
-    answer_plain: str
-    votes: int
-    samples: list[int]
-
-
-class MathSolution(BaseModel):
-    """The result of :func:`solve_math`.
-
-    ``status`` is one of ``matches_reference``, ``mismatch`` (a reference was given),
-    ``self_consistent`` (several samples, a strict majority agrees), ``unverified``,
-    ``no_answer`` and ``truncated``. ``votes`` of ``voters`` samples gave the chosen answer.
-    """
-
-    problem: str
-    answer: str | None = Field(default=None, description="the final answer, LaTeX")
-    answer_plain: str | None = None
-    status: Status
-    confidence: Literal["high", "low"] | None = None
-    answer_source: AnswerSource | None = None
-    matches_reference: bool | None = None
-    reference: str | None = None
-    reasoning: str | None = None
-    content: str = ""
-    finish_reason: str | None = None
-    samples_requested: int = 1
-    voters: int = Field(default=1, description="samples that completed (n in 'k of n')")
-    votes: int = Field(default=0, description="samples that gave the chosen answer (k)")
-    vote_share: float | None = None
-    stopped_early: bool = False
-    groups: list[AnswerGroup] = Field(default_factory=list)
-    samples: list[MathSample] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-    model: str
-    usage: Usage = Field(default_factory=Usage)
-    latency_s: float = 0.0
-    show_reasoning: bool = Field(default=False, description="render the reasoning in full")
-
-    @property
-    def cost_usd(self) -> float:
-        return self.usage.cost_usd
-
-    @property
-    def agreement(self) -> str:
-        """``"3 of 5"``: samples that agree with the chosen answer, of those completed."""
-        return f"{self.votes} of {self.voters}"
-
-    @property
-    def status_text(self) -> str:
-        return STATUS_TEXT[self.status]
-
-    def to_markdown(self, show_reasoning: bool | None = None) -> str:
-        from .render import solution_markdown
-
-        full = self.show_reasoning if show_reasoning is None else show_reasoning
-        return solution_markdown(self, show_reasoning=full)
-
-    def to_text(self) -> str:
-        from .render import solution_text
-
-        return solution_text(self)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
-
-class MathProblem(BaseModel):
-    """One line of an eval file."""
-
-    id: str
-    line: int
-    problem: str
-    reference: str
-
-
-class EvalItem(BaseModel):
-    """One scored problem: a line of the results file."""
-
-    id: str
-    line: int
-    problem: str
-    reference: str
-    answer: str | None = None
-    answer_plain: str | None = None
-    answer_source: AnswerSource | None = Field(
-        default=None, description="boxed, answer_text (an unboxed 'answer:' line) or reasoning"
-    )
-    confidence: Literal["high", "low"] | None = None
-    correct: bool
-    status: Status
-    votes: int = 0
-    voters: int = 0
-    vote_share: float | None = None
-    model: str = ""
-    samples: int | None = Field(default=None, description="samples requested per problem")
-    usage: Usage = Field(default_factory=Usage)
-    latency_s: float = 0.0
-
-
-class EvalReport(BaseModel):
-    """The result of :func:`eval_math`. ``accuracy`` counts resumed items too."""
-
-    file: str
-    output: str | None = None
-    samples: int = 1
-    total: int = Field(description="items in the file (after --limit)")
-    scored: int = Field(description="items scored by this run")
-    skipped: int = Field(description="items already in the results file (resumed)")
-    correct: int
-    accuracy: float | None = None
-    statuses: dict[str, int] = Field(default_factory=dict)
-    failures: dict[str, str] = Field(default_factory=dict)
-    model: str = ""
-    usage: Usage = Field(default_factory=Usage, description="this run's requests")
-    previous_cost_usd: float = Field(default=0.0, description="cost of the resumed items")
-    latency_s: float = 0.0
-    items: list[EvalItem] = Field(default_factory=list)
-
-    def to_markdown(self) -> str:
-        from .render import eval_markdown
-
-        return eval_markdown(self)
-
-    def to_text(self) -> str:
-        from .render import eval_text
-
-        return eval_text(self)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
-
-class MathEstimate(BaseModel):
-    """``--dry-run``: what solving would send and cost, computed offline."""
-
-    model: str
-    problems: int
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    system_prompt: str
-    first_request: str
-    resumed: int = Field(default=0, description="problems already scored in the results file")
 
 
 # --------------------------------------------------------------------------- requests
@@ -273,12 +63,9 @@ def _messages(problem: str, settings: Settings) -> list[tuple[str, str]]:
     ]
 
 
-def _llm(settings: Settings | None, model: BaseChatModel | None) -> LLM:
+def math_llm(settings: Settings | None, model: BaseChatModel | None) -> LLM:
+    """The reasoner profile for the math task (``model`` injects a chat model)."""
     return LLM("reasoner", task="math", settings=settings or load_settings(), model=model)
-
-
-def _concurrency(llm: LLM) -> int:
-    return llm.settings.math.concurrency or llm.concurrency
 
 
 @dataclass
@@ -348,7 +135,7 @@ async def _sample(
     return _Run(sample, reply, usage)
 
 
-async def _solve(
+async def solve_problem(
     llm: LLM,
     problem: str,
     *,
@@ -360,6 +147,8 @@ async def _solve(
     on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
 ) -> MathSolution:
+    """One problem solved with ``samples`` replies under the shared ``limit``: what
+    :func:`solve_math` and every item of an eval run."""
     if not problem.strip():
         raise errors.InputError("the problem is empty", hint="pass the problem text")
     settings = llm.settings
@@ -399,7 +188,7 @@ async def _solve(
                 index = tasks[task]
                 try:
                     runs[index] = task.result()
-                except _FATAL:
+                except FATAL_ERRORS:
                     raise
                 except errors.AssistantsError as exc:
                     if samples == 1:
@@ -517,7 +306,8 @@ async def _solve(
     )
 
 
-def _check_samples(samples: int | None, settings: Settings) -> int:
+def check_samples(samples: int | None, settings: Settings) -> int:
+    """The samples per problem: ``samples``, else the ``math.samples`` setting; 1..64."""
     k = settings.math.samples if samples is None else samples
     if k < 1 or k > 64:
         raise errors.InputError(
@@ -540,10 +330,10 @@ async def asolve_math(
     show_reasoning: bool = False,
 ) -> MathSolution:
     """Async :func:`solve_math`."""
-    llm = _llm(settings, model)
-    k = _check_samples(samples, llm.settings)
-    limit = asyncio.Semaphore(_concurrency(llm))
-    return await _solve(
+    llm = math_llm(settings, model)
+    k = check_samples(samples, llm.settings)
+    limit = asyncio.Semaphore(llm.settings.concurrency_for("math"))
+    return await solve_problem(
         llm,
         problem,
         samples=k,
@@ -601,8 +391,8 @@ def estimate_math(
     output_tokens: int | None = None,
 ) -> MathEstimate:
     """Offline estimate of requests, tokens and cost (``--dry-run``); needs no key."""
-    llm = _llm(settings, None)
-    k = _check_samples(samples, llm.settings)
+    llm = math_llm(settings, None)
+    k = check_samples(samples, llm.settings)
     per_reply = output_tokens or llm.settings.math.estimate_output_tokens
     inputs = 0
     cost = 0.0
@@ -624,309 +414,4 @@ def estimate_math(
         cost_usd=round(cost, 6),
         system_prompt=system,
         first_request=first,
-    )
-
-
-# --------------------------------------------------------------------------- evaluation
-def sample_file() -> Path:
-    """The shipped sample: the first 50 GSM8K test problems (MIT, OpenAI; see
-    ``assistants/data/GSM8K-README.md``)."""
-    return Path(__file__).resolve().parent.parent / "data" / "gsm8k_sample.jsonl"
-
-
-def load_problems(path: str | Path, *, limit: int | None = None) -> list[MathProblem]:
-    """Read a JSONL file of problems: ``problem`` or ``question``, plus ``answer`` (GSM8K's
-    ``... #### n`` understood), ``reference`` or a ``solution`` with a ``\\boxed{}``; ``id``
-    is optional (default: the line number)."""
-    file = Path(path)
-    if not file.is_file():
-        raise errors.InputError(f"{file}: no such file", hint="pass a JSONL file of problems")
-    if limit is not None and limit < 1:
-        raise errors.InputError(f"--limit must be at least 1 (got {limit})")
-    problems: list[MathProblem] = []
-    seen: set[str] = set()
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise errors.InputError(f"{file}: not a UTF-8 text file") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise errors.InputError(
-                f"{file}:{number}: not valid JSON ({exc.msg})",
-                hint="each line must be one JSON object",
-            ) from None
-        if not isinstance(data, dict):
-            raise errors.InputError(f"{file}:{number}: expected a JSON object")
-        text = data.get("problem") or data.get("question")
-        ref_key = next(
-            (key for key in ("answer", "reference", "solution") if data.get(key) is not None),
-            None,
-        )
-        if not isinstance(text, str) or not text.strip() or ref_key is None:
-            raise errors.InputError(
-                f"{file}:{number}: needs 'problem' (or 'question') and 'answer'",
-                hint='e.g. {"question": "What is 2+2?", "answer": "#### 4"}',
-            )
-        raw_ref = data[ref_key]
-        if ref_key == "solution" and not (last_boxed(str(raw_ref)) or "####" in str(raw_ref)):
-            # a worked solution is not an answer: without its \boxed{} there is nothing to check
-            raise errors.InputError(
-                f"{file}:{number}: the 'solution' has no \\boxed{{}} final answer",
-                hint="add an 'answer' field with the final answer",
-            )
-        ref = reference_answer(raw_ref)
-        if not ref:
-            raise errors.InputError(f"{file}:{number}: the answer is empty")
-        item_id = str(number if data.get("id") is None else data["id"])
-        if item_id in seen:
-            raise errors.InputError(f"{file}:{number}: duplicate id {item_id!r}")
-        seen.add(item_id)
-        problems.append(MathProblem(id=item_id, line=number, problem=text, reference=ref))
-        if limit is not None and len(problems) >= limit:
-            break
-    if not problems:
-        raise errors.InputError(f"{file}: no problems found")
-    return problems
-
-
-def _read_results(output: Path) -> dict[str, EvalItem]:
-    """Items already scored in ``output`` (the newest line of an id wins); a torn line (an
-    interrupted write) is ignored. A file with no result line at all is refused: appending to
-    it would mix our results into someone else's data."""
-    done: dict[str, EvalItem] = {}
-    if not output.is_file():
-        return done
-    try:
-        text = output.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise errors.InputError(
-            f"{output}: not a results file of `math eval` (not UTF-8 text)",
-            hint="choose another --output, or --restart to replace it",
-        ) from None
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            item = EvalItem.model_validate_json(line)
-        except ValueError:
-            continue
-        done[item.id] = item
-    if not done and text.strip() and text.endswith("\n"):
-        raise errors.InputError(
-            f"{output}: not a results file of `math eval` (no line is a scored item)",
-            hint="choose another --output, or --restart to replace it",
-        )
-    return done
-
-
-def _resumable(
-    problems: list[MathProblem], previous: dict[str, EvalItem], samples: int
-) -> dict[str, EvalItem]:
-    """The earlier results that still hold: the same id, its line still saying the same (the
-    file may have been edited, and line numbers, the default ids, then name other problems),
-    scored with the same number of samples."""
-    return {
-        p.id: item
-        for p in problems
-        if (item := previous.get(p.id)) is not None
-        and (item.problem, item.reference) == (p.problem, p.reference)
-        and item.samples in (None, samples)
-    }
-
-
-def pending_problems(
-    problems: list[MathProblem], output: str | Path | None, *, samples: int = 1
-) -> list[MathProblem]:
-    """The problems an eval writing to ``output`` would still solve (the others are resumed
-    from it); what ``math eval --dry-run`` estimates."""
-    previous = _read_results(Path(output)) if output is not None else {}
-    done = _resumable(problems, previous, samples)
-    return [p for p in problems if p.id not in done]
-
-
-def _open_results(out: Path, restart: bool) -> tuple[dict[str, EvalItem], TextIO]:
-    """The results already in ``out`` and a handle to append new ones (on a line of their
-    own even after a torn last line)."""
-    try:
-        if restart and out.exists():
-            out.unlink()
-        previous = _read_results(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        torn = out.is_file() and out.stat().st_size > 0 and not out.read_bytes().endswith(b"\n")
-        handle = out.open("a", encoding="utf-8")
-    except OSError as exc:
-        detail = exc.strerror or str(exc)
-        if exc.filename is not None and str(exc.filename) != str(out):
-            detail += f": {exc.filename}"  # e.g. a file where a folder should be
-        raise errors.InputError(
-            f"{out}: cannot use this results file ({detail})",
-            hint="choose another --output",
-        ) from None
-    if torn:
-        handle.write("\n")
-    return previous, handle
-
-
-async def aeval_math(
-    file: str | Path,
-    *,
-    limit: int | None = None,
-    samples: int | None = None,
-    output: str | Path | None = None,
-    restart: bool = False,
-    settings: Settings | None = None,
-    model: BaseChatModel | None = None,
-    progress: Progress | None = None,
-) -> EvalReport:
-    """Async :func:`eval_math`."""
-    started = time.monotonic()
-    problems = load_problems(file, limit=limit)
-    llm = _llm(settings, model)
-    k = _check_samples(samples, llm.settings)
-    out = Path(output) if output is not None else None
-    if out is not None and out.is_dir():
-        raise errors.InputError(f"{out} is a folder", hint="--output takes a file name")
-    if out is not None and out.exists() and out.resolve() == Path(file).resolve():
-        raise errors.InputError(
-            f"{out} is the problems file", hint="--output takes another file for the results"
-        )
-    previous: dict[str, EvalItem] = {}
-    handle = None
-    if out is not None:
-        previous, handle = _open_results(out, restart)
-    resumed = _resumable(problems, previous, k)
-    todo = [p for p in problems if p.id not in resumed]
-    limit_requests = asyncio.Semaphore(_concurrency(llm))
-    scored: dict[str, EvalItem] = {}
-    failures: dict[str, str] = {}
-    errors_seen: list[errors.AssistantsError] = []
-    done = len(resumed)
-    if progress:
-        progress(done, len(problems))
-
-    async def one(problem: MathProblem) -> None:
-        nonlocal done
-        try:
-            sol = await _solve(
-                llm, problem.problem, samples=k, reference=problem.reference, limit=limit_requests
-            )
-        except _FATAL:
-            raise
-        except errors.AssistantsError as exc:
-            failures[problem.id] = exc.message
-            errors_seen.append(exc)
-        else:
-            item = EvalItem(
-                id=problem.id,
-                line=problem.line,
-                problem=problem.problem,
-                reference=problem.reference,
-                answer=sol.answer,
-                answer_plain=sol.answer_plain,
-                answer_source=sol.answer_source,
-                confidence=sol.confidence,
-                correct=sol.matches_reference is True,
-                status=sol.status,
-                votes=sol.votes,
-                voters=sol.voters,
-                vote_share=sol.vote_share,
-                samples=k,
-                model=sol.model,
-                usage=sol.usage,
-                latency_s=sol.latency_s,
-            )
-            scored[problem.id] = item
-            if handle is not None:
-                handle.write(item.model_dump_json() + "\n")
-                handle.flush()
-        finally:
-            done += 1
-            if progress:
-                progress(done, len(problems))
-
-    tasks = [asyncio.create_task(one(p)) for p in todo]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if handle is not None:
-            handle.close()
-
-    items = [resumed.get(p.id) or scored.get(p.id) for p in problems]
-    kept = [item for item in items if item is not None]
-    statuses: dict[str, int] = {}
-    for item in kept:
-        statuses[item.status] = statuses.get(item.status, 0) + 1
-    correct = sum(item.correct for item in kept)
-    report = EvalReport(
-        file=str(file),
-        output=str(out) if out is not None else None,
-        samples=k,
-        total=len(problems),
-        scored=len(scored),
-        skipped=len(resumed),
-        correct=correct,
-        accuracy=round(correct / len(kept), 4) if kept else None,
-        statuses=statuses,
-        failures=failures,
-        model=llm.model_name,
-        usage=sum((item.usage for item in scored.values()), Usage()),
-        previous_cost_usd=sum((item.usage for item in resumed.values()), Usage()).cost_usd,
-        latency_s=round(time.monotonic() - started, 4),
-        items=kept,
-    )
-    if failures and not kept:  # nothing to report: the error itself, with its exit code
-        raise errors_seen[0]
-    if failures:
-        raise errors.PartialFailureError(
-            f"{len(failures)} of {len(problems)} problem(s) failed; "
-            f"the other {len(kept)} are in the report",
-            hint="run the same command again to retry only the failed problems"
-            if out is not None
-            else "pass --output to make the run resumable",
-            result=report,
-            failures=failures,
-        )
-    return report
-
-
-def eval_math(
-    file: str | Path,
-    *,
-    limit: int | None = None,
-    samples: int | None = None,
-    output: str | Path | None = None,
-    restart: bool = False,
-    settings: Settings | None = None,
-    model: BaseChatModel | None = None,
-    progress: Progress | None = None,
-) -> EvalReport:
-    """Score a JSONL file of problems (``problem``/``question`` + ``answer``) and return the
-    accuracy, per-item results, tokens and cost.
-
-    ``output``: a JSONL results file, one line per scored item, written as items finish. A
-    later run with the same ``output`` skips items already there with the same id, problem,
-    reference and number of samples (they still count in the accuracy); an edited line is
-    scored again; ``restart=True`` starts over. Problems that fail (API errors after retries)
-    are not written, so the next run retries them; they raise
-    :class:`~assistants.errors.PartialFailureError` carrying the report (or, when nothing at
-    all could be scored, the first error itself).
-    """
-    return run_sync(
-        aeval_math(
-            file,
-            limit=limit,
-            samples=samples,
-            output=output,
-            restart=restart,
-            settings=settings,
-            model=model,
-            progress=progress,
-        )
     )

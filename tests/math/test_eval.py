@@ -1,4 +1,5 @@
-"""eval_math over real HTTP with scripted replies: exact accuracy, the results file, resume."""
+"""eval_math over real HTTP with scripted replies: exact accuracy, the problems file, the
+results file and resume."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from paths import DATA
 
 from assistants import errors
 from assistants.config import load_settings
-from assistants.math.solve import EvalItem, EvalReport, eval_math, load_problems, sample_file
+from assistants.math.eval import (
+    default_output,
+    estimate_eval,
+    eval_math,
+    load_problems,
+    sample_file,
+)
+from assistants.math.extract import reference_answer
+from assistants.math.models import EvalItem, EvalReport
 
 # problem -> (reference as written in the file, what the scripted model answers)
 ITEMS: list[tuple[str, Any, Reply]] = [
@@ -25,6 +34,7 @@ ITEMS: list[tuple[str, Any, Reply]] = [
     ("p7: 25%?", "$\\frac{1}{4}$", Reply("\\boxed{25\\%}", reasoning="r")),
     ("p8: interval?", "(0, 1]", Reply("\\boxed{[0,1]}", reasoning="r")),  # wrong
 ]
+
 EXPECTED_CORRECT = {"1", "2", "3", "7"}
 
 
@@ -232,3 +242,176 @@ def test_input_shapes_are_understood(server: DeepSeekServer) -> None:
         "interval": True,
         "matrix": True,
     }
+
+
+def _respond_by_problem(server: DeepSeekServer, answers: dict[str, str]) -> None:
+    def respond(body: dict[str, object]) -> Reply:
+        text = str(body["messages"][-1]["content"])  # type: ignore[index]
+        return Reply(next(f"\\boxed{{{a}}}" for q, a in answers.items() if q in text))
+
+    server.responder = respond
+
+
+# --------------------------------------------------------------------------- problems file
+
+
+def test_gsm8k_marker_without_a_number_is_an_empty_reference(tmp_path: Path) -> None:
+    assert reference_answer("#### ") == ""
+    assert reference_answer("no work shown\n####") == ""
+    bad = tmp_path / "p.jsonl"
+    bad.write_text(json.dumps({"question": "2+2?", "answer": "2+2=4\n#### "}) + "\n")
+    with pytest.raises(errors.InputError, match=r"p\.jsonl:1: the answer is empty"):
+        load_problems(bad)
+
+
+def test_null_id_means_no_id(tmp_path: Path) -> None:
+    data = tmp_path / "p.jsonl"
+    data.write_text(
+        "\n".join(
+            json.dumps({"id": None, "question": q, "answer": a})
+            for q, a in [("1+1?", "2"), ("2+2?", "4")]
+        )
+    )
+    assert [p.id for p in load_problems(data)] == ["1", "2"]
+
+
+def test_a_solution_without_a_boxed_answer_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "p.jsonl"
+    rows = [
+        {"problem": "1+1?", "solution": r"Clearly $\boxed{2}$."},
+        {"problem": "2+2?", "solution": "Adding two and two gives four, so 4."},
+    ]
+    data.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    with pytest.raises(errors.InputError, match=r"p\.jsonl:2: the 'solution' has no"):
+        load_problems(data)
+    assert load_problems(data, limit=1)[0].reference == "2"
+
+
+def test_sample_data_is_shipped_with_licence() -> None:
+    data = sample_file().parent
+    lines = (data / "gsm8k_sample.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 50
+    first = json.loads(lines[0])
+    assert set(first) == {"id", "question", "answer"}
+    assert reference_answer(first["answer"]) == "18"
+    assert "MIT License" in (data / "GSM8K-LICENSE").read_text(encoding="utf-8")
+    assert "openai/grade-school-math" in (data / "GSM8K-README.md").read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------- results file and resume
+
+
+def test_resume_rescores_items_whose_line_changed(server: DeepSeekServer, tmp_path: Path) -> None:
+    _respond_by_problem(server, {"2+2": "4", "3+3": "6", "5+5": "10"})
+    data = tmp_path / "p.jsonl"
+    out = tmp_path / "r.jsonl"
+    rows = [("What is 2+2?", "4"), ("What is 3+3?", "6")]
+    data.write_text("\n".join(json.dumps({"question": q, "answer": a}) for q, a in rows))
+    assert eval_math(data, output=out).accuracy == 1.0
+    # a problem inserted at the top: line numbers (the default ids) now mean other problems,
+    # and the 2+2 reference was corrected to a wrong value
+    rows = [("What is 5+5?", "10"), ("What is 2+2?", "5"), ("What is 3+3?", "6")]
+    data.write_text("\n".join(json.dumps({"question": q, "answer": a}) for q, a in rows))
+    report = eval_math(data, output=out)
+    assert [(i.problem, i.reference) for i in report.items] == rows
+    assert (report.scored, report.skipped, report.correct) == (3, 0, 2)
+    # the next run resumes everything, with the newest line of each id winning
+    again = eval_math(data, output=out)
+    assert (again.scored, again.skipped, again.correct) == (0, 3, 2)
+    assert [i.problem for i in again.items] == [q for q, _ in rows]
+
+
+def test_resume_keeps_items_of_an_unchanged_line(server: DeepSeekServer, tmp_path: Path) -> None:
+    _respond_by_problem(server, {"2+2": "4"})
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps({"id": "a", "question": "What is 2+2?", "answer": "#### 4"}))
+    out = tmp_path / "r.jsonl"
+    eval_math(data, output=out)
+    report = eval_math(data, output=out)
+    assert (report.scored, report.skipped) == (0, 1)
+    assert len(server.chat_requests) == 1
+
+
+def test_after_a_torn_line_new_results_start_on_their_own_line(
+    server: DeepSeekServer, tmp_path: Path
+) -> None:
+    _respond_by_problem(server, {"2+2": "4", "3+3": "6"})
+    data = tmp_path / "p.jsonl"
+    rows = [("What is 2+2?", "4"), ("What is 3+3?", "6")]
+    data.write_text("\n".join(json.dumps({"question": q, "answer": a}) for q, a in rows))
+    out = tmp_path / "r.jsonl"
+    eval_math(data, output=out, limit=1)
+    with out.open("a") as f:
+        f.write('{"id": "2", "line": 2, "probl')  # an interrupted write
+    assert eval_math(data, output=out).scored == 1
+    again = eval_math(data, output=out)  # the item scored after the torn line was kept
+    assert (again.scored, again.skipped) == (0, 2)
+    assert len(server.chat_requests) == 2
+
+
+def test_results_file_must_not_be_the_problems_or_another_file(
+    server: DeepSeekServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "p.jsonl"
+    original = json.dumps({"question": "What is 2+2?", "answer": "4"}) + "\n"
+    data.write_text(original)
+    with pytest.raises(errors.InputError, match="is the problems file"):
+        eval_math(data, output=data)
+    other = tmp_path / "notes.jsonl"
+    other.write_text('{"note": "mine"}\n')
+    with pytest.raises(errors.InputError, match="not a results file"):
+        eval_math(data, output=other)
+    assert (data.read_text(), other.read_text()) == (original, '{"note": "mine"}\n')
+    assert server.chat_requests == []
+
+
+def test_resume_with_another_samples_count_scores_again(
+    server: DeepSeekServer, tmp_path: Path
+) -> None:
+    _respond_by_problem(server, {"2+2": "4"})
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps({"question": "What is 2+2?", "answer": "4"}) + "\n")
+    out = tmp_path / "r.jsonl"
+    eval_math(data, output=out)
+    report = eval_math(data, output=out, samples=3)
+    assert (report.scored, report.skipped) == (1, 0)
+    assert report.items[0].samples == 3
+    assert eval_math(data, output=out, samples=3).skipped == 1
+
+
+def test_eval_item_records_where_the_answer_came_from(
+    server: DeepSeekServer, tmp_path: Path
+) -> None:
+    server.responder = lambda body: Reply("The answer is 4.")
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps({"question": "What is 2+2?", "answer": "4"}) + "\n")
+    (item,) = eval_math(data).items
+    assert item.correct is True
+    assert (item.answer_source, item.confidence) == ("answer_text", "low")
+    assert EvalItem.model_validate_json(item.model_dump_json()) == item
+    assert "Low confidence: 1 answer(s)" in eval_math(data).to_text()
+
+
+# --------------------------------------------------------------------------- dry run
+
+
+def test_estimate_counts_only_what_an_eval_would_still_send(
+    server: DeepSeekServer, tmp_path: Path
+) -> None:
+    _respond(server)
+    data = _write(tmp_path / "p.jsonl")
+    out = tmp_path / "r.jsonl"
+    assert estimate_eval(data, output=out).requests == 8  # no results file yet
+    eval_math(data, output=out, limit=3)
+    est = estimate_eval(data, output=out, samples=3)
+    assert (est.problems, est.requests, est.resumed) == (8, 24, 0)  # other samples: all again
+    est = estimate_eval(data, output=out)
+    assert (est.problems, est.requests, est.resumed) == (5, 5, 3)
+    assert "p4: 2+2?" in est.first_request
+    assert estimate_eval(data, output=out, restart=True).resumed == 0
+    assert estimate_eval(data, limit=2).requests == 2  # no results file: nothing is resumed
+    assert len(server.chat_requests) == 3  # estimating sends nothing
+
+
+def test_default_results_file_is_named_after_the_problems() -> None:
+    assert default_output(Path("data/gsm8k.jsonl")) == Path("gsm8k.results.jsonl")

@@ -4,7 +4,6 @@ deltas, usage); everything of ours (LLM layer, extraction, Math-Verify, voting) 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from typing import Any
 
@@ -13,7 +12,8 @@ from deepseek_server import DeepSeekServer, Reply
 
 from assistants import errors
 from assistants.config import load_settings
-from assistants.math.solve import MathSolution, asolve_math, solve_math
+from assistants.math.models import MathSolution
+from assistants.math.solve import asolve_math, solve_math
 
 
 def _user_text(body: dict[str, Any]) -> str:
@@ -227,18 +227,6 @@ def test_bad_input_is_a_typed_error(server: DeepSeekServer) -> None:
         solve_math("2+2?", samples=0)
 
 
-def test_solution_json_round_trip_and_markdown(server: DeepSeekServer) -> None:
-    server.enqueue(Reply("\\boxed{\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}}", reasoning="I"))
-    sol = solve_math("The 2x2 identity matrix?")
-    again = MathSolution.model_validate_json(sol.model_dump_json())
-    assert again == sol
-    assert json.loads(sol.model_dump_json())["answer_plain"] == "[[1, 0], [0, 1]]"
-    md = sol._repr_markdown_()
-    assert "$$\n\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}\n$$" in md
-    assert "<details>" in md  # reasoning collapsed by default
-    assert "#### Reasoning" in sol.to_markdown(show_reasoning=True)
-
-
 def test_async_api_runs_solves_concurrently(server: DeepSeekServer) -> None:
     server.responder = lambda body: Reply(
         "\\boxed{" + _user_text(body).split()[-1].rstrip("?") + "}", reasoning="r"
@@ -292,3 +280,36 @@ def test_reference_check_out_of_time_is_unverified(
     assert sol.status == "unverified"
     assert sol.matches_reference is None
     assert any("ran out of time" in note for note in sol.notes)
+
+
+# --------------------------------------------------------------------------- references
+
+
+def test_empty_reference_is_an_input_error(server: DeepSeekServer) -> None:
+    with pytest.raises(errors.InputError, match="reference is empty"):
+        solve_math("What is 2+2?", reference="  ")
+    assert server.chat_requests == []  # nothing was paid for
+
+
+def test_unreadable_reference_is_unverified_not_a_mismatch(server: DeepSeekServer) -> None:
+    server.enqueue(Reply(r"\boxed{3}"))
+    sol = solve_math("What is 1+2?", reference=r"\sqrt{")
+    assert sol.status == "unverified"
+    assert sol.matches_reference is None
+    assert any("could not be read as math" in note for note in sol.notes)
+    # the same answer written the same way still matches
+    server.enqueue(Reply(r"\boxed{N/A?}"))
+    assert solve_math("Which?", reference="N/A?").status == "matches_reference"
+
+
+# --------------------------------------------------------------------------- retries
+
+
+def test_a_retried_empty_answer_streams_its_reasoning_apart(server: DeepSeekServer) -> None:
+    server.enqueue(Reply("", reasoning="first try."), Reply(r"\boxed{4}", reasoning="second try."))
+    pieces: list[str] = []
+    sol = solve_math(
+        "2+2?", on_reasoning=pieces.append, settings=load_settings(cache_enabled=False)
+    )
+    assert "".join(pieces) == "first try.\n\nsecond try."
+    assert sol.answer == "4"
