@@ -212,6 +212,7 @@ def _sources(
     ``.env`` and ``[tool.assistants]``) pass through the trust gate (:class:`_Layers`)."""
     from .trust import project_at, user_config_file
 
+    _quiet_dotenv()
     project = project_at()
     pyproject = project.pyproject or Path.cwd() / "pyproject.toml"
     user_file = user_config_file()
@@ -261,6 +262,7 @@ class _Layers:
     def _gate(self) -> dict[str, dict[str, Any]]:
         from .trust import TRUSTED_KEYS, is_trusted
 
+        _check_dotenv(Path.cwd() / ".env")
         data = {label: dict(source()) for label, source, _ in self._sources}
         kinds = {label: kind for label, _, kind in self._sources}
         project_labels = [label for label in self.labels if kinds[label] != "user"]
@@ -294,6 +296,42 @@ class _Layers:
                         key,
                     )
         return data
+
+
+class _QuietDotenv(logging.Filter):
+    """python-dotenv warns once per unparsable line each time a file is read (and settings
+    are read several times per command); :func:`_check_dotenv` says it once instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "could not parse" not in record.getMessage()
+
+
+def _quiet_dotenv() -> None:
+    dotenv_log = logging.getLogger("dotenv.main")
+    if not any(isinstance(f, _QuietDotenv) for f in dotenv_log.filters):
+        dotenv_log.addFilter(_QuietDotenv())
+
+
+def _check_dotenv(path: Path) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return  # missing: nothing to say; unreadable: load_settings reports it
+    import io
+
+    from dotenv.parser import parse_stream
+
+    bad = [str(b.original.line) for b in parse_stream(io.StringIO(text)) if b.error]
+    if bad and (str(path), "parse") not in _warned:
+        _warned.add((str(path), "parse"))
+        lines = ", ".join(bad[:5]) + (" …" if len(bad) > 5 else "")
+        log.warning(
+            "warning: %s: line%s %s %s not NAME=value; ignored",
+            path,
+            "s" if len(bad) > 1 else "",
+            lines,
+            "are" if len(bad) > 1 else "is",
+        )
 
 
 class _Gated(PydanticBaseSettingsSource):
@@ -372,6 +410,7 @@ def load_settings(**overrides: Any) -> Settings:
     from .errors import ConfigError
 
     clean = {k: v for k, v in overrides.items() if v is not None}
+    _quiet_dotenv()
     try:
         return Settings(**clean)
     except ValidationError as exc:

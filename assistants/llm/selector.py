@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from ..config import Settings
+from ..config import SettingRow, Settings
 from ..errors import ConfigError
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "PROFILE_DEFAULTS",
     "TASK_PROFILES",
     "ModelSpec",
+    "effective_settings",
     "is_deepseek_endpoint",
     "profile_for_task",
     "select_model",
@@ -135,3 +136,37 @@ def select_model(profile: str, settings: Settings, *, thinking: bool | None = No
         deepseek_fields=deepseek,
         notices=tuple(notices),
     )
+
+
+def effective_settings(settings: Settings) -> list[SettingRow]:
+    """:func:`~assistants.config.describe_settings` with what is actually used where a
+    setting is unset: each profile's model and mode as the selector resolves them, the
+    resolved cache, ledger and data paths, the built-in prices and prompts."""
+    from ..config import describe_settings
+
+    filled: dict[str, str] = {
+        "data_dir": str(settings.resolved_data_dir()),
+        "cache_path": str(settings.resolved_cache_path()),
+        "ledger_path": str(settings.resolved_ledger_path()),
+        "price_file": "(built-in prices)",
+        "prompts_dir": "(built-in prompts)",
+    }
+    for profile in PROFILES:
+        spec = select_model(profile, settings)
+        values = {
+            "model": spec.model,
+            "thinking": str(spec.thinking),
+            "reasoning_effort": spec.reasoning_effort if spec.thinking else "-",
+            "max_tokens": str(spec.max_tokens),
+            "timeout": str(spec.timeout),
+            "temperature": "(server default)" if spec.temperature is None else "",
+        }
+        for key, value in values.items():
+            if value:
+                filled[f"profiles.{profile}.{key}"] = value
+    rows = []
+    for row in describe_settings(settings):
+        if row.value == "-" and row.name in filled:
+            row = SettingRow(row.name, filled[row.name], row.source)
+        rows.append(row)
+    return rows
