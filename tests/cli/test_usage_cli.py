@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,31 @@ def test_corrupt_stores_are_one_line_errors(data_dir: Path, command: tuple[str, 
     result = run(*command)
     assert result.exit_code == 3
     assert "sqlite3" in one_line_error(result)
+
+
+def test_usage_shows_money_with_the_one_formatter(data_dir) -> None:
+    from assistants.config import load_settings
+    from assistants.llm.store import UsageLedger
+
+    ledger = UsageLedger(load_settings().resolved_ledger_path())
+    for task, cost in (("review", 0.00123), ("math", 0.5)):
+        ledger.record(
+            task=task,
+            profile="chat",
+            model="deepseek-flash",
+            cache_hit_tokens=0,
+            cache_miss_tokens=10,
+            output_tokens=3,
+            reasoning_tokens=0,
+            latency_s=0.1,
+            cost_usd=cost,
+            peak=0,
+            cached=0,
+            attempts=1,
+        )
+    result = run("usage", "--by", "task")
+    assert result.exit_code == 0, result.output
+    assert "$0.0012" in result.stdout and "$0.5000" in result.stdout
+    assert "total: $0.5012" in result.stdout
+    rows = json.loads(run("usage", "--by", "task", "--json").stdout)
+    assert sorted(r["cost_usd"] for r in rows) == [0.00123, 0.5]  # machine output stays numeric

@@ -7,10 +7,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from fakes import ScriptedChatModel, ScriptedReply
 
 from assistants import errors
 from assistants.config import load_settings
-from assistants.llm import LLM, client, load_prices
+from assistants.llm import LLM, client, format_usd, load_prices
 
 OFF_PEAK = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a Wednesday, 12:00 UTC
 
@@ -107,3 +108,20 @@ def test_usage_and_cost_with_cache_hits(server, monkeypatch, when) -> None:
     assert model.usage.requests == 2
     assert model.usage.cost_usd == pytest.approx(first.usage.cost_usd + reply.usage.cost_usd)
     assert first.usage.cache_hit_tokens == 0
+
+
+def test_format_usd() -> None:
+    assert format_usd(0.00123) == "$0.0012"
+    assert format_usd(99.5) == "$99.5000"
+    assert format_usd(1234.5) == "$1,234.50"
+
+
+def test_usage_summary_reads_the_ledger(data_dir) -> None:
+    from assistants import usage_summary
+
+    assert usage_summary() == []
+    fake = ScriptedChatModel(replies=[ScriptedReply("a", output_tokens=7)])
+    LLM("chat", task="unit", model=fake).complete([("user", "q")])
+    (row,) = usage_summary("task")
+    assert (row["key"], row["calls"], row["output_tokens"]) == ("unit", 1, 7)
+    assert usage_summary("task", since="2999-01-01") == []
