@@ -375,6 +375,7 @@ class LLM:
         return min(wait, self.settings.retry_max_wait)
 
     def _scrub(self, error: errors.AssistantsError) -> errors.AssistantsError:
+        """``error`` without this key in it (see :func:`.failures.scrub_key`)."""
         key = self.settings.api_key.get_secret_value().strip() if self.settings.api_key else ""
         return scrub_key(error, key)
 

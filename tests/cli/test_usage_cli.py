@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cli_runner import one_line_error, run
 from click.testing import CliRunner
+from ledger_rows import record_call
 
 from assistants.cli import cli
 
@@ -37,21 +38,8 @@ def test_usage_shows_money_with_the_one_formatter(data_dir) -> None:
     from assistants.llm.store import UsageLedger
 
     ledger = UsageLedger(load_settings().resolved_ledger_path())
-    for task, cost in (("review", 0.00123), ("math", 0.5)):
-        ledger.record(
-            task=task,
-            profile="chat",
-            model="deepseek-flash",
-            cache_hit_tokens=0,
-            cache_miss_tokens=10,
-            output_tokens=3,
-            reasoning_tokens=0,
-            latency_s=0.1,
-            cost_usd=cost,
-            peak=0,
-            cached=0,
-            attempts=1,
-        )
+    record_call(ledger, task="review", cost_usd=0.00123)
+    record_call(ledger, task="math", cost_usd=0.5)
     result = run("usage", "--by", "task")
     assert result.exit_code == 0, result.output
     assert "$0.0012" in result.stdout and "$0.5000" in result.stdout

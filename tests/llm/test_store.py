@@ -8,6 +8,7 @@ from pathlib import Path
 
 from deepseek_server import TEST_KEY, DeepSeekServer, Reply
 from fakes import ScriptedChatModel, ScriptedReply
+from ledger_rows import record_call
 from pydantic import BaseModel, Field
 
 from assistants.config import load_settings
@@ -17,22 +18,9 @@ from assistants.llm.store import ResponseCache, UsageLedger, request_key
 
 def test_ledger_summary(tmp_path) -> None:
     ledger = UsageLedger(tmp_path / "u.sqlite3")
-    common = dict(
-        profile="chat",
-        model="deepseek-flash",
-        cache_hit_tokens=10,
-        cache_miss_tokens=5,
-        output_tokens=3,
-        reasoning_tokens=0,
-        latency_s=0.1,
-        cost_usd=0.5,
-        peak=0,
-        cached=0,
-        attempts=1,
-    )
-    ledger.record(task="review", ts="2026-11-01T10:00:00+00:00", **common)
-    ledger.record(task="review", ts="2026-11-02T10:00:00+00:00", **common)
-    ledger.record(task="math", ts="2026-11-02T11:00:00+00:00", **common)
+    record_call(ledger, task="review", ts="2026-11-01T10:00:00+00:00")
+    record_call(ledger, task="review", ts="2026-11-02T10:00:00+00:00")
+    record_call(ledger, task="math", ts="2026-11-02T11:00:00+00:00")
     by_task = {r["key"]: r for r in ledger.summary("task")}
     assert by_task["review"]["calls"] == 2 and by_task["math"]["cost_usd"] == 0.5
     by_day = ledger.summary("day", since="2026-11-02")
