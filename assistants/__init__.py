@@ -55,7 +55,7 @@ _LAZY = {
     "stream_chat": "assistants.llm.chat",
     "Conversation": "assistants.llm.chat",
     "ChatResult": "assistants.llm.chat",
-    "usage_summary": "assistants.llm.report",
+    "usage_summary": "assistants.llm.usage",
     "review_path": "assistants.review.run",
     "review_diff": "assistants.review.run",
     "Review": "assistants.review.run",

@@ -1,4 +1,4 @@
-"""Foundation commands: chat, config, usage, cache, prompts."""
+"""The commands of the shared core: chat, config, usage, cache, prompts."""
 
 from __future__ import annotations
 
@@ -37,8 +37,7 @@ def chat(
     no_cache: bool,
 ) -> None:
     """Ask the model once; the answer streams to stdout. PROMPT defaults to stdin."""
-    from ..llm.chat import ChatResult, _messages
-    from ..llm.chat import _llm as make_llm
+    from ..llm.chat import Conversation
 
     if prompt is None:
         if sys.stdin.isatty():
@@ -47,7 +46,13 @@ def chat(
     if not prompt.strip():
         raise click.UsageError("the prompt is empty: give a PROMPT or pipe one on stdin")
     settings = settings_for(no_cache=no_cache)
-    llm = make_llm(task, profile, think, settings, None)  # type: ignore[arg-type]
+    conversation = Conversation(
+        system,
+        task=task,  # type: ignore[arg-type]
+        profile=profile,
+        thinking=think,
+        settings=settings,
+    )
     err = console(stderr=True)
     shown = {"reasoning": False, "content": False}
 
@@ -63,8 +68,8 @@ def chat(
         shown["content"] = True
 
     try:
-        reply = llm.complete(
-            _messages(prompt, system),
+        result = conversation.ask(
+            prompt,
             on_content=None if as_json else on_content,
             on_reasoning=on_reasoning if show_reasoning else None,
         )
@@ -72,7 +77,6 @@ def chat(
         if shown["content"] or shown["reasoning"]:
             err.print()  # the error line starts on a line of its own
         raise
-    result = ChatResult.from_reply(reply)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     else:
@@ -118,18 +122,17 @@ def config(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def usage(by: str, since_date: datetime | None, as_json: bool) -> None:
     """Summarise recorded usage and cost (every model call is recorded locally)."""
-    from ..llm.store import UsageLedger
+    from ..llm.usage import format_usd, usage_summary
 
     since = since_date.date().isoformat() if since_date else None
     settings = settings_for()
-    ledger = UsageLedger(settings.resolved_ledger_path())
-    rows = ledger.summary(by=by, since=since)
+    rows = usage_summary(by, since=since, settings=settings)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     if not rows:
         when = f" since {since}" if since else " yet"
-        click.echo(f"no usage recorded{when} ({ledger.path})")
+        click.echo(f"no usage recorded{when} ({settings.resolved_ledger_path()})")
         return
     from rich.table import Column, Table
 
@@ -140,7 +143,7 @@ def usage(by: str, since_date: datetime | None, as_json: bool) -> None:
         "input (hit/miss)",
         "output",
         "reasoning",
-        "cost $",
+        "cost",
     )
     for row in rows:
         table.add_row(
@@ -150,11 +153,11 @@ def usage(by: str, since_date: datetime | None, as_json: bool) -> None:
             f"{row['cache_hit_tokens']:,}/{row['cache_miss_tokens']:,}",
             f"{row['output_tokens']:,}",
             f"{row['reasoning_tokens']:,}",
-            f"{row['cost_usd']:.4f}",
+            format_usd(row["cost_usd"]),
         )
     total = sum(r["cost_usd"] for r in rows)
     console().print(table)
-    click.echo(f"total: ${total:.4f}")
+    click.echo(f"total: {format_usd(total)}")
 
 
 @click.group()

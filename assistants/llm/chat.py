@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from ..config import Settings
-from . import LLM, Message, Reply, Usage
+from .client import LLM
+from .reply import Message, Reply
 from .selector import profile_for_task
+from .usage import Usage
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -1,9 +1,10 @@
-"""Token usage, the price table and cost.
+"""Token usage, the price table, cost, and the summary of recorded usage.
 
 The price table is data (``assistants/data/prices.json``): per-model prices per unit of tokens
 for cache hits, cache misses and output, the currency, the date it was checked and the peak
 windows (UTC) with their multiplier. Users override it with ``price_file`` (same format; its
-models are merged over the built-in ones).
+models are merged over the built-in ones). :func:`usage_summary` gives, from Python, the totals
+``assistants usage`` shows (read from the usage ledger).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from datetime import datetime, time, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..config import Settings, load_settings
 from ..errors import ConfigError
+from .store import UsageLedger
 
-__all__ = ["ModelPrice", "PriceTable", "Usage", "format_usd", "load_prices"]
+__all__ = ["ModelPrice", "PriceTable", "Usage", "format_usd", "load_prices", "usage_summary"]
 
 
 class Usage(BaseModel):
@@ -178,3 +181,14 @@ def format_usd(value: float) -> str:
     """The one money formatter: four decimals for the small sums of API calls, cents past
     $100."""
     return f"${value:.4f}" if value < 100 else f"${value:,.2f}"
+
+
+def usage_summary(
+    by: Literal["day", "task", "model"] = "day",
+    *,
+    since: str | None = None,
+    settings: Settings | None = None,
+) -> list[dict[str, Any]]:
+    """Recorded calls, tokens (cache hit / miss, output, reasoning) and cost, grouped ``by``."""
+    settings = settings or load_settings()
+    return UsageLedger(settings.resolved_ledger_path()).summary(by=by, since=since)

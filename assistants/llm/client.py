@@ -4,28 +4,21 @@ It owns, once for the whole code base: the client (langchain-deepseek's ``ChatDe
 an injected LangChain chat model), the request fields for the endpoint, retries with backoff
 (honouring Retry-After) for 429 / 5xx / timeouts / connection errors /
 ``finish_reason=insufficient_system_resource``, fail-fast on 400/401/402/422, the persistent
-response cache, the usage ledger and cost, streaming of reasoning and content, detection of
-truncated / filtered / empty replies, and structured output (JSON mode + pydantic validation +
-one repair round).
-
-Everything is implemented once, asynchronously; the synchronous methods run the coroutine on a
-private event loop (in a worker thread when the caller already has one, as in Jupyter).
+response cache, the usage ledger and cost, streaming of reasoning and content, and bounded
+concurrency (:meth:`LLM.amap`). What a failure means is :mod:`.failures`'s; structured output
+is :mod:`.structured`'s; the synchronous methods run the coroutine through :mod:`.bridge`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
-import json
 import logging
 import random
-import re
 import threading
 import time
-import traceback
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -33,26 +26,33 @@ from pydantic import BaseModel, ValidationError
 
 from .. import errors
 from ..config import Settings, load_settings
+from .bridge import run_sync
+from .failures import (
+    RETRYABLE,
+    RETRYABLE_FINISH,
+    check_reply,
+    map_exception,
+    reworded,
+    scrub_key,
+    what_broke,
+)
+from .reply import Callback, Message, Progress, Reply, RequestEstimate, normalize_messages
 from .selector import ModelSpec, select_model
 from .store import ResponseCache, UsageLedger, request_key
+from .structured import ask_structured, attach_schema, schema_instructions
 from .tokens import count_message_tokens, count_tokens
 from .usage import PriceTable, Usage, load_prices
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-__all__ = ["LLM", "Message", "Progress", "Reply", "RequestEstimate", "run_sync"]
+__all__ = ["LLM"]
 
 log = logging.getLogger("assistants")
 
-Message = tuple[str, str]
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
-Callback = Callable[[str], None]
-Progress = Callable[[int, int], None]
-"""The one progress-callback type: ``progress(done, total)``."""
 
-RETRYABLE_FINISH = {"insufficient_system_resource"}
 _notified: set[str] = set()
 _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], Any]] = (
     weakref.WeakKeyDictionary()
@@ -60,97 +60,9 @@ _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, .
 _CLIENTS_LOCK = threading.Lock()
 
 
-class Reply(BaseModel):
-    """One model reply (or the last of a structured-output exchange, with summed usage)."""
-
-    content: str
-    reasoning: str | None = None
-    finish_reason: str | None = None
-    model: str
-    usage: Usage
-    cached: bool = False
-    attempts: int = 1
-    latency_s: float = 0.0
-
-    @property
-    def truncated(self) -> bool:
-        return self.finish_reason == "length"
-
-
-class RequestEstimate(BaseModel):
-    """What a request would cost, computed offline (``--dry-run``)."""
-
-    model: str
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-
-
 def _now() -> datetime:
     """The clock used for peak pricing (a seam for tests)."""
     return datetime.now(timezone.utc)
-
-
-class _Runner:
-    """One long-lived event loop in a daemon thread for the synchronous API, so sync calls
-    share one HTTP connection pool (an async client is bound to the loop that made it)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-
-    def loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._thread is None or not self._thread.is_alive():
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="assistants-loop", daemon=True
-                )
-                thread.start()
-                self._loop, self._thread = loop, thread
-            return self._loop
-
-    def in_runner(self) -> bool:
-        return threading.current_thread() is self._thread
-
-
-_runner = _Runner()
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from synchronous code (also inside Jupyter's loop)."""
-    if _runner.in_runner():  # called from a callback on the runner itself: no deadlock
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, coro).result()
-    future = asyncio.run_coroutine_threadsafe(coro, _runner.loop())
-    try:
-        return future.result()
-    except BaseException:
-        future.cancel()
-        raise
-
-
-def _normalize(messages: Iterable[Any]) -> list[Message]:
-    out: list[Message] = []
-    for message in messages:
-        if isinstance(message, tuple):
-            role, content = message
-        else:  # a LangChain BaseMessage
-            role = {"human": "user", "ai": "assistant"}.get(message.type, message.type)
-            content = message.content
-        if role not in {"system", "user", "assistant"}:
-            raise ValueError(f"unsupported message role {role!r}")
-        out.append((role, str(content)))
-    return out
-
-
-_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
-
-
-def _json_text(content: str) -> str:
-    match = _FENCE.match(content)
-    return match.group(1) if match else content
 
 
 class LLM:
@@ -247,7 +159,7 @@ class LLM:
     # -- estimates -------------------------------------------------------------------------
     def estimate(self, messages: Iterable[Any], output_tokens: int = 800) -> RequestEstimate:
         """Tokens and cost of a request, offline. Needs no key."""
-        tokens = count_message_tokens(_normalize(messages))
+        tokens = count_message_tokens(normalize_messages(messages))
         cost = self.prices.cost(
             self.spec.model,
             cache_hit=0,
@@ -290,7 +202,7 @@ class LLM:
         and :class:`~assistants.errors.EmptyResponseError` on empty content unless allowed;
         :class:`~assistants.errors.ContentFilteredError` always.
         """
-        msgs = _normalize(messages)
+        msgs = normalize_messages(messages)
         params: dict[str, Any] = {}
         if json_mode:
             # Sent in the body as-is: as a keyword, LangChain would switch to the SDK's
@@ -343,7 +255,7 @@ class LLM:
                     msgs, params, stream, showing(on_reasoning), showing(on_content)
                 )
             except Exception as exc:
-                mapped, retry_after = _map_exception(exc, attempts)
+                mapped, retry_after = map_exception(exc, attempts)
                 if mapped is None:
                     raise
                 if not isinstance(mapped, RETRYABLE) or attempts > self.settings.max_retries:
@@ -351,9 +263,9 @@ class LLM:
                 if shown and on_retry is None:
                     # A retry would show its text after the part already shown.
                     raise self._scrub(
-                        _reworded(
+                        reworded(
                             mapped,
-                            f"the reply broke off midway ({_what_broke(mapped)}); not retried, "
+                            f"the reply broke off midway ({what_broke(mapped)}); not retried, "
                             "as part of it was already shown",
                             hint="run the request again",
                         )
@@ -361,7 +273,7 @@ class LLM:
                 wait = self._backoff(attempts, None)
                 if retry_after is not None and retry_after > self.settings.retry_max_wait:
                     raise self._scrub(
-                        _reworded(
+                        reworded(
                             mapped,
                             f"{mapped.message}; the API asks to wait {retry_after:g} s, "
                             f"longer than retry_max_wait ({self.settings.retry_max_wait:g} s)",
@@ -396,7 +308,7 @@ class LLM:
             attempts=attempts,
             latency_s=round(latency, 4),
         )
-        self._check(reply, allow_truncated=allow_truncated, allow_empty=allow_empty)
+        check_reply(reply, allow_truncated=allow_truncated, allow_empty=allow_empty)
         if cache is not None and finish == "stop" and content.strip():
             try:
                 cache.put(key, self.spec.model, reply.model_dump(mode="json"))
@@ -463,12 +375,9 @@ class LLM:
         return min(wait, self.settings.retry_max_wait)
 
     def _scrub(self, error: errors.AssistantsError) -> errors.AssistantsError:
-        """Never repeat the key, even when the endpoint echoes it in an error message."""
+        """``error`` without this key in it (see :func:`.failures.scrub_key`)."""
         key = self.settings.api_key.get_secret_value().strip() if self.settings.api_key else ""
-        if len(key) >= 8 and key in error.message:
-            error.message = error.message.replace(key, "***")
-            error.args = (error.message,)
-        return error
+        return scrub_key(error, key)
 
     def _usage(self, meta: dict[str, Any] | None) -> Usage:
         if not meta:
@@ -553,44 +462,10 @@ class LLM:
         self._record(reply.usage, 0.0, 0, cached=True)
         return reply
 
-    @staticmethod
-    def _check(reply: Reply, *, allow_truncated: bool, allow_empty: bool) -> None:
-        if reply.finish_reason == "content_filter":
-            raise errors.ContentFilteredError(
-                "the reply was withheld by the content filter",
-                raw=reply.content,
-                reasoning=reply.reasoning,
-            )
-        if reply.finish_reason == "length" and not allow_truncated:
-            raise errors.TruncatedResponseError(
-                f"the reply was cut off at max_tokens ({reply.usage.output_tokens} tokens)",
-                raw=reply.content,
-                reasoning=reply.reasoning,
-            )
-        if reply.finish_reason in RETRYABLE_FINISH:
-            raise errors.ServerError(
-                "the API had no resources for this request (insufficient_system_resource)",
-                attempts=reply.attempts,
-            )
-        if not reply.content.strip() and not allow_empty and reply.finish_reason != "length":
-            thought = (reply.reasoning or "").strip()
-            raise errors.EmptyResponseError(
-                f"the model reasoned ({len(thought):,} characters) but gave no answer"
-                if thought
-                else "the model returned an empty reply",
-                reasoning=reply.reasoning,
-            )
-
     # -- structured output -----------------------------------------------------------------
     def schema_instructions(self, schema: type[BaseModel]) -> str:
         """The JSON-mode instructions :meth:`astructured` adds to a request for ``schema``."""
-        from ..prompts import render
-
-        return render(
-            "llm/json_schema.j2",
-            prompts_dir=self.settings.prompts_dir,
-            schema=json.dumps(schema.model_json_schema(), ensure_ascii=False),
-        )
+        return schema_instructions(schema, self.settings.prompts_dir)
 
     def structured_prompt_tokens(self, system: str, schema: type[BaseModel]) -> int:
         """Tokens of a structured request's fixed part: ``system`` plus the schema
@@ -620,62 +495,16 @@ class LLM:
         ``schema_in="last"`` to the last message: use that when requests with different
         schemas share a long prefix (one paper, many questions) so the API's prefix cache
         serves all of them."""
-        from ..prompts import render
-
-        msgs = _normalize(messages)
-        instructions = self.schema_instructions(schema)
-        if schema_in == "last" and msgs:
-            role, text = msgs[-1]
-            msgs[-1] = (role, f"{text}\n\n{instructions}")
-        elif msgs and msgs[0][0] == "system":
-            msgs[0] = ("system", f"{msgs[0][1]}\n\n{instructions}")
-        else:
-            msgs.insert(0, ("system", instructions))
-
-        total = Usage()
-        attempts = 0
-        problem = ""
-        reply: Reply | None = None
-        for round_ in range(2):
-            reply = await self.acomplete(
-                msgs,
-                json_mode=True,
-                max_tokens=max_tokens,
-                on_reasoning=on_reasoning,
-                allow_empty=True,
-                use_cache=True,
-            )
-            total = total + reply.usage
-            attempts += reply.attempts
-            try:
-                if not reply.content.strip():
-                    raise ValueError("the reply was empty; a JSON object is required")
-                value = schema.model_validate_json(_json_text(reply.content))
-            except (ValidationError, ValueError) as exc:
-                problem = _describe_validation(exc)
-                if round_ == 0:
-                    msgs = [
-                        *msgs,
-                        ("assistant", reply.content or "(empty)"),
-                        (
-                            "user",
-                            render(
-                                "llm/repair.j2",
-                                prompts_dir=self.settings.prompts_dir,
-                                problem=problem,
-                            ),
-                        ),
-                    ]
-                continue
-            merged = reply.model_copy(update={"usage": total, "attempts": attempts})
-            return value, merged
-        assert reply is not None
-        raise errors.StructuredOutputError(
-            "the model's JSON reply did not validate, even after a repair round: "
-            f"{problem.splitlines()[0] if problem else 'invalid JSON'}",
-            raw=reply.content,
-            reasoning=reply.reasoning,
-            details=problem,
+        msgs = attach_schema(
+            normalize_messages(messages), self.schema_instructions(schema), schema_in
+        )
+        return await ask_structured(
+            self.acomplete,
+            msgs,
+            schema,
+            prompts_dir=self.settings.prompts_dir,
+            max_tokens=max_tokens,
+            on_reasoning=on_reasoning,
         )
 
     # -- concurrency helper ----------------------------------------------------------------
@@ -725,145 +554,3 @@ def _text(content: Any) -> str:
             block.get("text", "") if isinstance(block, dict) else str(block) for block in content
         )
     return str(content or "")
-
-
-def _describe_validation(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        lines = []
-        for err in exc.errors()[:20]:
-            where = ".".join(str(p) for p in err["loc"]) or "(root)"
-            lines.append(f"- {where}: {err['msg']}")
-        return "\n".join(lines)
-    return f"- {exc}"
-
-
-def _api_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(getattr(exc, "message", "") or exc).splitlines()[0]
-
-
-def _retry_after(exc: Any) -> float | None:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-# What the SDK and LangChain raise for a 200 answer whose body is not a completion.
-_MALFORMED = ("Unexpected response type", "No generation chunks were returned")
-
-
-def _malformed_reply(exc: BaseException) -> bool:
-    if isinstance(exc, json.JSONDecodeError):
-        return True
-    if isinstance(exc, ValueError) and str(exc).startswith(_MALFORMED):
-        return True
-    if not isinstance(exc, (KeyError, TypeError, IndexError, ValueError)):
-        return False
-    frames = traceback.extract_tb(exc.__traceback__)
-    if any(frame.name == "_create_chat_result" for frame in frames):
-        return True  # LangChain could not read the completion's fields
-    # an empty "choices" list: LangChain indexes the first generation of nothing
-    last = frames[-1] if frames else None
-    return (
-        isinstance(exc, IndexError)
-        and last is not None
-        and "langchain_core" in last.filename
-        and last.name in {"ainvoke", "invoke"}
-    )
-
-
-def _what_broke(error: errors.AssistantsError) -> str:
-    if isinstance(error, errors.APIConnectionError):
-        return "the connection was lost"
-    if isinstance(error, errors.APITimeoutError):
-        return "nothing more arrived within the time limit"
-    return error.message
-
-
-def _reworded(error: errors.AssistantsError, message: str, *, hint: str) -> errors.AssistantsError:
-    """``error`` with another message and hint (same class, status and attempts)."""
-    if isinstance(error, errors.APIError):
-        return type(error)(message, hint=hint, status=error.status, attempts=error.attempts)
-    return type(error)(message, hint=hint)
-
-
-def _map_exception(
-    exc: BaseException, attempts: int
-) -> tuple[errors.AssistantsError | None, float | None]:
-    """(our error, retry-after) for a client exception; retryable ones come back as
-    RateLimitError / ServerError / APITimeoutError / APIConnectionError. ``None`` for an
-    exception that is not the API's (a bug: let it propagate)."""
-    if isinstance(exc, errors.AssistantsError):
-        return exc, None
-    import openai
-
-    n = attempts
-    if isinstance(exc, openai.LengthFinishReasonError):
-        return errors.TruncatedResponseError("the reply was cut off at max_tokens"), None
-    if isinstance(exc, openai.ContentFilterFinishReasonError):
-        return errors.ContentFilteredError("the reply was withheld by the content filter"), None
-    if isinstance(exc, (openai.APITimeoutError, asyncio.TimeoutError, TimeoutError)):
-        return errors.APITimeoutError(
-            f"no answer within the time limit (after {n} attempt(s))", attempts=n
-        ), None
-    if isinstance(exc, openai.APIConnectionError):
-        return errors.APIConnectionError(
-            f"cannot reach the API (after {n} attempt(s)): {exc.__cause__ or exc}", attempts=n
-        ), None
-    if _malformed_reply(exc):
-        # HTTP 200 with a body that is not a completion (a proxy's HTML page, broken JSON,
-        # no choices, an "error" object where the completion should be).
-        detail = " ".join(str(exc).split())[:160]
-        if isinstance(exc, IndexError):
-            detail = "it has no choices"
-        elif exc.args and isinstance(exc.args[0], dict) and exc.args[0].get("message"):
-            detail = f"it reports an error: {exc.args[0]['message']}"
-        return errors.ServerError(
-            f"the API's reply was not a chat completion (after {n} attempt(s)): {detail}",
-            hint="check that ASSISTANTS_BASE_URL is an OpenAI-compatible endpoint "
-            "(local servers usually end in /v1); try again later",
-            attempts=n,
-        ), None
-    if not isinstance(exc, openai.APIStatusError):
-        return None, None
-    status = exc.status_code
-    message = _api_message(exc)
-    if status == 401:
-        # The API echoes part of the key in its message; never repeat it.
-        return errors.AuthenticationError(
-            "the API rejected the key (HTTP 401)", status=status, attempts=n
-        ), None
-    if status == 402:
-        return errors.InsufficientBalanceError(
-            "the account has insufficient balance (HTTP 402)", status=status, attempts=n
-        ), None
-    if status in (400, 422):
-        return errors.BadRequestError(
-            f"the API rejected the request (HTTP {status}): {message}", status=status, attempts=n
-        ), None
-    if status == 429:
-        return errors.RateLimitError(
-            f"rate limited (HTTP 429) after {n} attempt(s)", status=status, attempts=n
-        ), _retry_after(exc)
-    if status >= 500:
-        return errors.ServerError(
-            f"the API failed (HTTP {status}: {message}) after {n} attempt(s)",
-            status=status,
-            attempts=n,
-        ), _retry_after(exc)
-    return errors.APIError(f"HTTP {status}: {message}", status=status, attempts=n), None
-
-
-RETRYABLE = (
-    errors.RateLimitError,
-    errors.ServerError,
-    errors.APITimeoutError,
-    errors.APIConnectionError,
-)

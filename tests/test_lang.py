@@ -8,20 +8,13 @@ from click.testing import CliRunner
 from deepseek_server import Reply
 from fakes import ScriptedChatModel
 
+from assistants import review_path, solve_math
 from assistants.cli import cli
 from assistants.config import load_settings
-from assistants.math.solve import solve_math
-from assistants.prompts import language_name
-from assistants.review.run import review_path
 
 
 def _system(fake: ScriptedChatModel) -> str:
     return str(fake.calls[0]["messages"][0].content)
-
-
-def test_language_names() -> None:
-    assert language_name("zh") == "Chinese (简体中文)"
-    assert language_name("Klingon") == "Klingon"
 
 
 def test_review_prompt_follows_lang(tmp_path: Path) -> None:

@@ -1,0 +1,199 @@
+"""What went wrong, in :mod:`assistants.errors` terms.
+
+Maps what the openai SDK, LangChain and the HTTP layer raise to the one exception tree
+(:func:`map_exception`, with the Retry-After the API asked for), reads the API's own message out
+of an error body, recognises an HTTP 200 whose body is not a chat completion, and turns a
+reply that cannot be used (cut off, filtered, empty) into its error (:func:`check_reply`).
+Which failures are worth a retry is decided here too (:data:`RETRYABLE`,
+:data:`RETRYABLE_FINISH`); the retry loop itself is :class:`~assistants.llm.LLM`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import traceback
+from typing import Any
+
+from .. import errors
+from .reply import Reply
+
+__all__ = [
+    "RETRYABLE",
+    "RETRYABLE_FINISH",
+    "check_reply",
+    "map_exception",
+    "reworded",
+    "scrub_key",
+    "what_broke",
+]
+
+RETRYABLE = (
+    errors.RateLimitError,
+    errors.ServerError,
+    errors.APITimeoutError,
+    errors.APIConnectionError,
+)
+RETRYABLE_FINISH = {"insufficient_system_resource"}
+
+# What the SDK and LangChain raise for a 200 answer whose body is not a completion.
+_MALFORMED = ("Unexpected response type", "No generation chunks were returned")
+
+
+def _api_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(getattr(exc, "message", "") or exc).splitlines()[0]
+
+
+def _retry_after(exc: Any) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _malformed_reply(exc: BaseException) -> bool:
+    if isinstance(exc, json.JSONDecodeError):
+        return True
+    if isinstance(exc, ValueError) and str(exc).startswith(_MALFORMED):
+        return True
+    if not isinstance(exc, (KeyError, TypeError, IndexError, ValueError)):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    if any(frame.name == "_create_chat_result" for frame in frames):
+        return True  # LangChain could not read the completion's fields
+    # an empty "choices" list: LangChain indexes the first generation of nothing
+    last = frames[-1] if frames else None
+    return (
+        isinstance(exc, IndexError)
+        and last is not None
+        and "langchain_core" in last.filename
+        and last.name in {"ainvoke", "invoke"}
+    )
+
+
+def what_broke(error: errors.AssistantsError) -> str:
+    """How a broken stream is described to the user."""
+    if isinstance(error, errors.APIConnectionError):
+        return "the connection was lost"
+    if isinstance(error, errors.APITimeoutError):
+        return "nothing more arrived within the time limit"
+    return error.message
+
+
+def reworded(error: errors.AssistantsError, message: str, *, hint: str) -> errors.AssistantsError:
+    """``error`` with another message and hint (same class, status and attempts)."""
+    if isinstance(error, errors.APIError):
+        return type(error)(message, hint=hint, status=error.status, attempts=error.attempts)
+    return type(error)(message, hint=hint)
+
+
+def scrub_key(error: errors.AssistantsError, key: str) -> errors.AssistantsError:
+    """Never repeat the key, even when the endpoint echoes it in an error message."""
+    if len(key) >= 8 and key in error.message:
+        error.message = error.message.replace(key, "***")
+        error.args = (error.message,)
+    return error
+
+
+def map_exception(
+    exc: BaseException, attempts: int
+) -> tuple[errors.AssistantsError | None, float | None]:
+    """(our error, retry-after) for a client exception; retryable ones come back as
+    RateLimitError / ServerError / APITimeoutError / APIConnectionError. ``None`` for an
+    exception that is not the API's (a bug: let it propagate)."""
+    if isinstance(exc, errors.AssistantsError):
+        return exc, None
+    import openai
+
+    n = attempts
+    if isinstance(exc, openai.LengthFinishReasonError):
+        return errors.TruncatedResponseError("the reply was cut off at max_tokens"), None
+    if isinstance(exc, openai.ContentFilterFinishReasonError):
+        return errors.ContentFilteredError("the reply was withheld by the content filter"), None
+    if isinstance(exc, (openai.APITimeoutError, asyncio.TimeoutError, TimeoutError)):
+        return errors.APITimeoutError(
+            f"no answer within the time limit (after {n} attempt(s))", attempts=n
+        ), None
+    if isinstance(exc, openai.APIConnectionError):
+        return errors.APIConnectionError(
+            f"cannot reach the API (after {n} attempt(s)): {exc.__cause__ or exc}", attempts=n
+        ), None
+    if _malformed_reply(exc):
+        # HTTP 200 with a body that is not a completion (a proxy's HTML page, broken JSON,
+        # no choices, an "error" object where the completion should be).
+        detail = " ".join(str(exc).split())[:160]
+        if isinstance(exc, IndexError):
+            detail = "it has no choices"
+        elif exc.args and isinstance(exc.args[0], dict) and exc.args[0].get("message"):
+            detail = f"it reports an error: {exc.args[0]['message']}"
+        return errors.ServerError(
+            f"the API's reply was not a chat completion (after {n} attempt(s)): {detail}",
+            hint="check that ASSISTANTS_BASE_URL is an OpenAI-compatible endpoint "
+            "(local servers usually end in /v1); try again later",
+            attempts=n,
+        ), None
+    if not isinstance(exc, openai.APIStatusError):
+        return None, None
+    status = exc.status_code
+    message = _api_message(exc)
+    if status == 401:
+        # The API echoes part of the key in its message; never repeat it.
+        return errors.AuthenticationError(
+            "the API rejected the key (HTTP 401)", status=status, attempts=n
+        ), None
+    if status == 402:
+        return errors.InsufficientBalanceError(
+            "the account has insufficient balance (HTTP 402)", status=status, attempts=n
+        ), None
+    if status in (400, 422):
+        return errors.BadRequestError(
+            f"the API rejected the request (HTTP {status}): {message}", status=status, attempts=n
+        ), None
+    if status == 429:
+        return errors.RateLimitError(
+            f"rate limited (HTTP 429) after {n} attempt(s)", status=status, attempts=n
+        ), _retry_after(exc)
+    if status >= 500:
+        return errors.ServerError(
+            f"the API failed (HTTP {status}: {message}) after {n} attempt(s)",
+            status=status,
+            attempts=n,
+        ), _retry_after(exc)
+    return errors.APIError(f"HTTP {status}: {message}", status=status, attempts=n), None
+
+
+def check_reply(reply: Reply, *, allow_truncated: bool, allow_empty: bool) -> None:
+    """Raise the error of a reply that cannot be used: filtered (always), cut off at
+    max_tokens, no resources left on the API's side, or empty (unless allowed)."""
+    if reply.finish_reason == "content_filter":
+        raise errors.ContentFilteredError(
+            "the reply was withheld by the content filter",
+            raw=reply.content,
+            reasoning=reply.reasoning,
+        )
+    if reply.finish_reason == "length" and not allow_truncated:
+        raise errors.TruncatedResponseError(
+            f"the reply was cut off at max_tokens ({reply.usage.output_tokens} tokens)",
+            raw=reply.content,
+            reasoning=reply.reasoning,
+        )
+    if reply.finish_reason in RETRYABLE_FINISH:
+        raise errors.ServerError(
+            "the API had no resources for this request (insufficient_system_resource)",
+            attempts=reply.attempts,
+        )
+    if not reply.content.strip() and not allow_empty and reply.finish_reason != "length":
+        thought = (reply.reasoning or "").strip()
+        raise errors.EmptyResponseError(
+            f"the model reasoned ({len(thought):,} characters) but gave no answer"
+            if thought
+            else "the model returned an empty reply",
+            reasoning=reply.reasoning,
+        )

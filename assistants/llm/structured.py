@@ -1,0 +1,119 @@
+"""Structured output: a pydantic model asked for in JSON mode, validated, repaired once.
+
+The JSON Schema generated from the model goes into the request (``llm/json_schema.j2``); the
+reply is validated with pydantic; on failure the model is shown its validation error once
+(``llm/repair.j2``); after that :class:`~assistants.errors.StructuredOutputError` carries the raw
+reply. :meth:`assistants.llm.LLM.astructured` is the entry point; the exchange is here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .. import errors
+from ..prompts import render
+from .reply import Message, Reply
+from .usage import Usage
+
+__all__ = ["ask_structured", "attach_schema", "schema_instructions"]
+
+M = TypeVar("M", bound=BaseModel)
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
+
+
+def schema_instructions(schema: type[BaseModel], prompts_dir: Path | None) -> str:
+    """The JSON-mode instructions a request for ``schema`` carries."""
+    return render(
+        "llm/json_schema.j2",
+        prompts_dir=prompts_dir,
+        schema=json.dumps(schema.model_json_schema(), ensure_ascii=False),
+    )
+
+
+def attach_schema(
+    msgs: list[Message], instructions: str, schema_in: Literal["system", "last"]
+) -> list[Message]:
+    """``msgs`` with ``instructions`` appended to the system message (inserted when there is
+    none), or with ``schema_in="last"`` to the last message."""
+    msgs = list(msgs)
+    if schema_in == "last" and msgs:
+        role, text = msgs[-1]
+        msgs[-1] = (role, f"{text}\n\n{instructions}")
+    elif msgs and msgs[0][0] == "system":
+        msgs[0] = ("system", f"{msgs[0][1]}\n\n{instructions}")
+    else:
+        msgs.insert(0, ("system", instructions))
+    return msgs
+
+
+async def ask_structured(
+    acomplete: Callable[..., Awaitable[Reply]],
+    msgs: list[Message],
+    schema: type[M],
+    *,
+    prompts_dir: Path | None,
+    max_tokens: int | None = None,
+    on_reasoning: Any = None,
+) -> tuple[M, Reply]:
+    """Ask with ``acomplete`` (JSON mode) until the reply validates as ``schema``: the first
+    answer, then one repair round. The returned reply carries the usage of both."""
+    total = Usage()
+    attempts = 0
+    problem = ""
+    reply: Reply | None = None
+    for round_ in range(2):
+        reply = await acomplete(
+            msgs,
+            json_mode=True,
+            max_tokens=max_tokens,
+            on_reasoning=on_reasoning,
+            allow_empty=True,
+            use_cache=True,
+        )
+        total = total + reply.usage
+        attempts += reply.attempts
+        try:
+            if not reply.content.strip():
+                raise ValueError("the reply was empty; a JSON object is required")
+            value = schema.model_validate_json(_json_text(reply.content))
+        except (ValidationError, ValueError) as exc:
+            problem = _describe_validation(exc)
+            if round_ == 0:
+                msgs = [
+                    *msgs,
+                    ("assistant", reply.content or "(empty)"),
+                    ("user", render("llm/repair.j2", prompts_dir=prompts_dir, problem=problem)),
+                ]
+            continue
+        merged = reply.model_copy(update={"usage": total, "attempts": attempts})
+        return value, merged
+    assert reply is not None
+    raise errors.StructuredOutputError(
+        "the model's JSON reply did not validate, even after a repair round: "
+        f"{problem.splitlines()[0] if problem else 'invalid JSON'}",
+        raw=reply.content,
+        reasoning=reply.reasoning,
+        details=problem,
+    )
+
+
+def _json_text(content: str) -> str:
+    match = _FENCE.match(content)
+    return match.group(1) if match else content
+
+
+def _describe_validation(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        lines = []
+        for err in exc.errors()[:20]:
+            where = ".".join(str(p) for p in err["loc"]) or "(root)"
+            lines.append(f"- {where}: {err['msg']}")
+        return "\n".join(lines)
+    return f"- {exc}"

@@ -1,0 +1,105 @@
+"""The response cache and the usage ledger: stores, their use by every call, damage, secrets."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from deepseek_server import TEST_KEY, DeepSeekServer, Reply
+from fakes import ScriptedChatModel, ScriptedReply
+from ledger_rows import record_call
+from pydantic import BaseModel, Field
+
+from assistants.config import load_settings
+from assistants.llm import LLM
+from assistants.llm.store import ResponseCache, UsageLedger, request_key
+
+
+def test_ledger_summary(tmp_path) -> None:
+    ledger = UsageLedger(tmp_path / "u.sqlite3")
+    record_call(ledger, task="review", ts="2026-11-01T10:00:00+00:00")
+    record_call(ledger, task="review", ts="2026-11-02T10:00:00+00:00")
+    record_call(ledger, task="math", ts="2026-11-02T11:00:00+00:00")
+    by_task = {r["key"]: r for r in ledger.summary("task")}
+    assert by_task["review"]["calls"] == 2 and by_task["math"]["cost_usd"] == 0.5
+    by_day = ledger.summary("day", since="2026-11-02")
+    assert [(r["key"], r["calls"]) for r in by_day] == [("2026-11-02", 2)]
+
+
+def test_cache_store_roundtrip(tmp_path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    key = request_key({"b": 1, "a": [1, 2]})
+    assert key == request_key({"a": [1, 2], "b": 1})
+    assert cache.get(key) is None
+    cache.put(key, "m", {"content": "x"})
+    assert cache.get(key) == {"content": "x"}
+    assert cache.info()["entries"] == 1
+    assert cache.clear() == 1 and cache.get(key) is None
+
+
+def test_ledger_and_usage_recorded_per_call(data_dir) -> None:
+    fake = ScriptedChatModel(
+        replies=[ScriptedReply("a", input_tokens=100, cache_read=64, output_tokens=7)]
+    )
+    model = LLM("chat", task="unit", model=fake)
+    reply = model.complete([("user", "q")])
+    assert (reply.usage.cache_hit_tokens, reply.usage.cache_miss_tokens) == (64, 36)
+    rows = UsageLedger(load_settings().resolved_ledger_path()).rows()
+    assert [(r["task"], r["output_tokens"], r["cached"]) for r in rows] == [("unit", 7, 0)]
+    model.complete([("user", "q")])  # identical: served by our cache, recorded as cached
+    rows = UsageLedger(load_settings().resolved_ledger_path()).rows()
+    assert [r["cached"] for r in rows] == [0, 1]
+    assert len(fake.calls) == 1
+
+
+def test_identical_call_is_served_from_cache(server) -> None:
+    server.enqueue(Reply("cached answer"))
+    first = LLM("chat").complete([("user", "same question")])
+    second = LLM("chat").complete([("user", "same question")])
+    assert second.content == first.content == "cached answer"
+    assert second.cached and second.usage.cached_requests == 1 and second.usage.cost_usd == 0
+    assert len(server.chat_requests) == 1
+    # --no-cache goes to the API again
+    server.enqueue(Reply("fresh"))
+    fresh = LLM("chat", settings=load_settings(cache_enabled=False))
+    assert fresh.complete([("user", "same question")]).content == "fresh"
+
+
+def test_corrupt_cache_and_ledger_never_cost_the_answer(server: DeepSeekServer, data_dir: Path):
+    (data_dir / "cache.sqlite3").write_bytes(b"not a database " * 400)
+    (data_dir / "usage.sqlite3").write_bytes(b"not a database " * 400)
+    server.enqueue("the answer")
+    reply = LLM("chat").complete([("user", "q")])
+    assert reply.content == "the answer"
+
+
+def test_cache_entry_of_another_version_is_a_miss(server: DeepSeekServer) -> None:
+    llm = LLM("chat")
+    server.enqueue("first")
+    llm.complete([("user", "q")])
+    assert llm.cache is not None
+
+    with sqlite3.connect(llm.cache.path) as conn:
+        conn.execute("UPDATE responses SET reply = '{\"content\": 1}'")
+    server.enqueue("second")
+    assert llm.complete([("user", "q")]).content == "second"
+
+
+class Verdict(BaseModel):
+    label: str
+    score: int = Field(ge=1, le=5)
+
+
+def test_key_never_written(server, data_dir: Path, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.enqueue(Reply("one"), Reply('{"label": "x", "score": 2}'))
+    model = LLM("chat")
+    model.complete([("user", "hello")])
+    model.structured([("user", "json please")], Verdict)
+    files = [p for p in data_dir.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("cache") for p in files)
+    assert any(p.name.startswith("usage") for p in files)
+    for path in files:
+        assert TEST_KEY.encode() not in path.read_bytes(), path
+    assert TEST_KEY not in caplog.text
