@@ -85,13 +85,22 @@ def chat(
             err.print(f"[dim]{result.usage.summary()}[/dim]")
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def config(as_json: bool) -> None:
-    """Show every effective setting and where it came from (the key is never shown)."""
-    from ..config import describe_settings
+@click.pass_context
+def config(ctx: click.Context, as_json: bool) -> None:
+    """Show every effective setting and where it came from (the key is never shown).
 
-    rows = describe_settings()
+    Sources, lowest first: defaults, your user config file (`assistants config path`),
+    the project's [tool.assistants] and .env (endpoint, key, prompts and paths only when the
+    project is trusted: `assistants trust`), the environment, the command's options.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..config import load_settings
+    from ..llm.selector import effective_settings
+
+    rows = effective_settings(load_settings())
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in rows], indent=2))
         return
@@ -101,6 +110,14 @@ def config(as_json: bool) -> None:
     for row in rows:
         table.add_row(row.name, row.value, row.source)
     console().print(table)
+
+
+@config.command("path")
+def config_path() -> None:
+    """Print where your user config file is (TOML, the keys of [tool.assistants])."""
+    from ..trust import user_config_file
+
+    click.echo(str(user_config_file()))
 
 
 @click.command()

@@ -96,6 +96,7 @@ class Verifier:
         """As :meth:`parse`, but ``None`` when parsing ran out of time."""
         key = normalize_answer(latex)
         if key not in self._parsed:
+            _load_math_verify()  # importing it is not the check: outside the time limit
             try:
                 form = _math_form(key)
                 self._parsed[key] = run_with_timeout(lambda: _parse(form), self.timeout)
@@ -130,6 +131,13 @@ class Verifier:
         string; a parse that ran out of time counts as readable: undecided, not broken.)"""
         parsed = self._parse(latex)
         return parsed is None or any(not isinstance(item, str) for item in parsed)
+
+
+def _load_math_verify() -> None:
+    """Import Math-Verify and its LaTeX parser (seconds on a busy machine) before any timed
+    check, so the time limit measures the check and never the import."""
+    import math_verify  # noqa: F401
+    from latex2sympy2_extended import latex2sympy  # noqa: F401
 
 
 def _parse(text: str) -> list[Any]:

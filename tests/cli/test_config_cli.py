@@ -32,3 +32,17 @@ def test_broken_pyproject_names_the_file(tmp_path: Path, monkeypatch) -> None:
     assert result.exit_code == 3
     line = one_line_error(result)
     assert str(tmp_path / "pyproject.toml") in line and "line 2" in line
+
+
+def test_config_path_names_the_user_config_file(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ASSISTANTS_CONFIG_DIR", str(tmp_path / "conf"))
+    result = run("config", "path")
+    assert result.exit_code == 0
+    assert result.output.strip() == str(tmp_path / "conf" / "config.toml")
+
+
+def test_config_shows_effective_models_and_paths(data_dir: Path) -> None:
+    rows = {r["name"]: r["value"] for r in json.loads(run("config", "--json").output)}
+    assert rows["profiles.coder.model"] == "deepseek-flash"
+    assert rows["profiles.reasoner.thinking"] == "True"
+    assert rows["cache_path"] == str(data_dir / "cache.sqlite3")
