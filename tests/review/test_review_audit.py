@@ -382,7 +382,7 @@ def test_names_and_old_lines_that_are_not_utf8(
 
 
 def test_absolute_path_picks_the_file_it_names_among_same_named_files() -> None:
-    from assistants.review.run import _resolve_path
+    from assistants.review.anchor import resolve_path as _resolve_path
 
     known: dict[str, Any] = {"a.py": None, "src/a.py": None}
     assert _resolve_path("/home/me/proj/src/a.py", known) == "src/a.py"

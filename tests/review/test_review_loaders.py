@@ -9,7 +9,8 @@ from repos import git, make_repo, write
 from secrets_corpus import SECRETS
 
 from assistants.errors import InputError
-from assistants.review.diff import cut_points, enclosing_span, load_diff
+from assistants.review.diff import load_diff
+from assistants.review.spans import cut_points, enclosing_span
 from assistants.review.files import detect_language, select_files
 from assistants.review.secrets import is_env_file, redact
 

@@ -15,7 +15,8 @@ from sarif_schema import validate_sarif
 from assistants.config import load_settings
 from assistants.errors import ServerError
 from assistants.review.render import render, to_github, to_markdown, to_text
-from assistants.review.run import Finding, Review, review_path
+from assistants.review.models import Finding, Review
+from assistants.review.run import review_path
 from assistants.review.sarif import to_sarif_dict
 
 APP = """import subprocess
