@@ -58,7 +58,7 @@ _LAZY = {
     "usage_summary": "assistants.llm.usage",
     "review_path": "assistants.review.run",
     "review_diff": "assistants.review.run",
-    "Review": "assistants.review.run",
+    "Review": "assistants.review.models",
     "load_paper": "assistants.paper.pdf",
     "Paper": "assistants.paper.pdf",
     "analyze_paper": "assistants.paper.analyze",

@@ -28,6 +28,7 @@ from pydantic_settings import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "FailOn",
     "MathSettings",
     "PaperSettings",
     "ProfileSettings",
@@ -35,6 +36,7 @@ __all__ = [
     "ReviewSettings",
     "SettingRow",
     "Settings",
+    "Severity",
     "describe_settings",
     "find_pyproject",
     "load_settings",
@@ -43,7 +45,10 @@ __all__ = [
 log = logging.getLogger("assistants")
 
 DEFAULT_BASE_URL = "https://api.deepseek.com"
-Severity = Literal["critical", "high", "medium", "low", "never"]
+Severity = Literal["critical", "high", "medium", "low"]
+"""How serious a review finding is, most serious first: the one severity vocabulary."""
+FailOn = Literal[Severity, "never"]
+"""The review gate: fail on a finding at or above this severity, or ``never``."""
 
 
 class _Section(BaseModel):
@@ -73,7 +78,7 @@ class ReviewSettings(_Section):
 
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
-    fail_on: Severity = "high"
+    fail_on: FailOn = "high"
     instructions: str | None = None
     max_file_bytes: int = Field(default=256_000, gt=0)
     concurrency: int | None = Field(default=None, gt=0)

@@ -104,7 +104,7 @@ def test_notebook_is_committed_without_outputs(name: str) -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "assistants.review.run",
+        "assistants.review.models",
         "assistants.paper.analyze",
         "assistants.math.models",
         "assistants.llm.chat",

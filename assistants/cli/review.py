@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,11 +22,13 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..review.run import Review
+    from ..review.models import Review
 
 __all__ = ["review"]
 
-_SEVERITIES = ["critical", "high", "medium", "low", "never"]
+# assistants.config.FailOn, spelled out: loading the settings module here would slow the hook
+# down when there is nothing to review (a test checks the two agree)
+FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "never")
 
 
 def _read_instructions(value: str | None) -> str | None:
@@ -45,63 +46,8 @@ def _read_instructions(value: str | None) -> str | None:
         ) from None
 
 
-def _git_out(*args: str) -> str | None:
-    import subprocess
-
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def _pushed_range() -> tuple[bool, str | None]:
-    """At the pre-push stage (pre-commit's environment): (True, the diff of what is pushed, or
-    None when nothing is). Outside a push: (False, None).
-
-    pre-commit gives the remote's commit as from-ref; a new branch (a from-ref of zeros, or
-    no from-ref when the whole history is pushed) is reviewed from the parent of its first
-    commit that no remote has, as pre-commit itself computes it; a root commit is compared
-    with the empty tree. A to-ref of zeros deletes a remote branch: nothing to review."""
-    from_ref = os.environ.get("PRE_COMMIT_FROM_REF", "")
-    to_ref = os.environ.get("PRE_COMMIT_TO_REF", "")
-    if not to_ref and not from_ref and os.environ.get("PRE_COMMIT_REMOTE_BRANCH"):
-        to_ref = os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "")  # the whole history
-    if not to_ref:
-        return False, None
-    if not to_ref.strip("0"):
-        return True, None
-    if from_ref.strip("0"):
-        return True, f"{from_ref}...{to_ref}"
-    listed = _git_out("rev-list", to_ref, "--topo-order", "--reverse", "--not", "--remotes")
-    if listed is None:
-        return True, f"{from_ref}...{to_ref}"  # let the diff report the git error
-    if not listed:
-        return True, None
-    first = listed.split()[0]
-    base = _git_out("rev-parse", "--verify", "-q", f"{first}^")
-    if not base:  # the first commit ever: everything is new
-        base = _git_out("hash-object", "-t", "tree", "/dev/null") or first
-    return True, f"{base}..{to_ref}"
-
-
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
-
-
-def _nothing_staged() -> bool:
-    """True only when git says for certain that the index matches HEAD."""
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            ["git", "diff", "--cached", "--quiet", "--exit-code"],
-            capture_output=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
 
 
 @click.command()
@@ -118,7 +64,7 @@ def _nothing_staged() -> bool:
 @output_option
 @click.option(
     "--fail-on",
-    type=click.Choice(_SEVERITIES),
+    type=click.Choice(FAIL_ON_CHOICES),
     default=None,
     help="Exit 1 when a finding is at or above this severity "
     "[default: review.fail_on setting, high].",
@@ -196,6 +142,8 @@ def review(
       assistants review --dry-run .
     """
     from ..errors import (
+        EXIT_GATE,
+        EXIT_OK,
         APIError,
         AssistantsError,
         InputError,
@@ -207,7 +155,7 @@ def review(
     if json_schema:
         import json
 
-        from ..review.run import Review
+        from ..review.models import Review
 
         schema = Review.model_json_schema(mode="serialization")
         emit(json.dumps(schema, indent=2), output)
@@ -218,23 +166,19 @@ def review(
         raise click.UsageError("--fail-closed only applies with --hook")
     if timeout is not None and not hook:
         raise click.UsageError("--timeout only applies with --hook")
-    at_push, pushed = _pushed_range() if hook and not staged and not diff_ref else (False, None)
-    if at_push and pushed is None:
-        click.echo("nothing pushed to review", err=True)
-        return
-    if hook and not diff_ref and not at_push and _nothing_staged():
-        # The common case of a hook run (e.g. an empty or message-only commit): answer before
-        # loading settings and the task, so the hook costs next to nothing.
-        click.echo("nothing staged to review", err=True)
-        return
+    if hook:
+        # answered before settings and the reviewer are loaded, so an empty or message-only
+        # commit costs next to nothing
+        from ..review.hook import hook_target
+
+        target = hook_target(staged=staged, ref=diff_ref)
+        if target.nothing:
+            click.echo(target.nothing, err=True)
+            return
+        staged, diff_ref = target.staged, target.ref
     settings = settings_for(no_cache=no_cache, lang=lang)
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)
-    if hook and not staged and not diff_ref:
-        if at_push:  # pre-push stage: review what is being pushed
-            diff_ref = pushed
-        else:
-            staged = True
 
     def run(dry: bool, callback: Any = None) -> Review:
         from ..review.run import review_diff, review_path
@@ -270,13 +214,13 @@ def review(
                 if fail_closed:
                     raise APIError(message, hint="raise --timeout or review.hook_timeout") from None
                 _warn(f"{message}; not blocking (use --fail-closed to block)")
-                sys.exit(0)
+                sys.exit(EXIT_OK)
         else:
             result = attempt()
     except MissingAPIKeyError as exc:
         if hook and not fail_closed:
             _warn(f"{exc.message}; the review was skipped (use --fail-closed to block)")
-            sys.exit(0)
+            sys.exit(EXIT_OK)
         if hook or dry_run:
             raise
         fell_back = True
@@ -284,12 +228,12 @@ def review(
     except (APIError, TimeoutError) as exc:
         if hook and not fail_closed:
             _warn(f"the review could not run: {exc}; not blocking (use --fail-closed to block)")
-            sys.exit(0)
+            sys.exit(EXIT_OK)
         raise
     except AssistantsError as exc:
         if hook and not fail_closed and not isinstance(exc, InputError):
             _warn(f"the review could not run: {exc.message}; not blocking")
-            sys.exit(0)
+            sys.exit(EXIT_OK)
         raise
 
     _emit(result, fmt, output)
@@ -298,34 +242,28 @@ def review(
             "no API key, so this was a dry run (nothing was sent). To review for real, set "
             "DEEPSEEK_API_KEY (export it or put it in .env) and run again."
         )
-        sys.exit(0)
+        sys.exit(EXIT_OK)
     if result.dry_run:
-        sys.exit(0)
-    code = result.exit_code(gate)
+        sys.exit(EXIT_OK)
+    tripped = result.gate(gate)
+    code = EXIT_GATE if tripped else PartialFailureError.exit_code if result.failed else EXIT_OK
     if result.failed:
         partial = f"review: {len(result.failed)} file(s) could not be reviewed (partial result)"
-        if code == PartialFailureError.exit_code and hook and not fail_closed:
+        if not tripped and hook and not fail_closed:
             # the API failed for part of the review: like an unreachable API, not a finding
             _warn(f"{partial}; not blocking (use --fail-closed to block)")
-            code = 0
+            code = EXIT_OK
         else:
             click.echo(partial, err=True)
-    if code == 1:
-        at = [f for f in result.findings if _rank(f.severity) >= _rank(gate)]
+    if tripped:
+        at = result.at_or_above(gate)
         click.echo(f"review: {len(at)} finding(s) at or above {gate}; failing", err=True)
     sys.exit(code)
 
 
-def _rank(severity: str) -> int:
-    from ..review.run import SEVERITY_RANK
-
-    return SEVERITY_RANK[severity]
-
-
 def _emit(result: Review, fmt: str, output: Path | None) -> None:
-    from ..review.render import print_text, render
-
     if fmt == "text" and output is None:
+        from ..review.render import print_text
         from ._common import console
 
         print_text(result, console())
@@ -335,4 +273,4 @@ def _emit(result: Review, fmt: str, output: Path | None) -> None:
 
         emit(to_text(result, color=False), output)
         return
-    emit(render(result, fmt), output)
+    emit(result.render(fmt), output)

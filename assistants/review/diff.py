@@ -3,54 +3,23 @@
 :func:`load_diff` runs ``git diff`` (the index with ``staged=True``, else the working tree
 against ``ref``, or ``A..B`` / ``A...B`` between commits), parses it with :mod:`unidiff` and
 returns, per file, the new-side text, the added line numbers and the context ranges: each hunk
-widened to its enclosing function or class (Python via :mod:`ast`, other languages via a regex
-on definition lines), capped in size. Hunks that only delete lines are dropped and counted.
-The same structure helpers split large files on top-level definitions (:func:`cut_points`).
+widened to its enclosing function or class (:func:`assistants.review.spans.enclosing_span`),
+capped in size. Hunks that only delete lines are dropped and counted. :func:`limit_to` keeps
+the changes under some paths.
 """
 
 from __future__ import annotations
 
-import ast
-import re
-import subprocess
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .. import git
 from ..errors import InputError
-from .files import (
-    SkippedPath,
-    check_content,
-    check_name,
-    detect_language,
-    git_root,
-    printable,
-)
+from .files import SkippedPath, check_content, check_name, detect_language, printable
+from .spans import enclosing_span, merge_ranges, split_lines
 
-__all__ = [
-    "DiffFile",
-    "DiffSelection",
-    "cut_points",
-    "enclosing_span",
-    "load_diff",
-    "merge_ranges",
-]
-
-MAX_CONTEXT_LINES = 150  # an enclosing definition longer than this is not shown whole
-FALLBACK_CONTEXT = 8  # lines either side of a change when the definition is too long
-
-_DEFINITION = re.compile(
-    r"^(?P<indent>\s*)(?:@\w+\s+)?(?:export\s+)?(?:default\s+)?(?:pub(?:\([^)]*\))?\s+)?"
-    r"(?:(?:public|private|protected|internal|static|final|abstract|async|override|virtual|"
-    r"inline|const|unsafe|extern|sealed|open|data|suspend|partial|readonly)\s+)*"
-    r"(?:def|class|func|fn|function\*?|interface|struct|enum|impl|trait|module|object|"
-    r"record|namespace|sub|proc|macro_rules!)\b"
-    r"|^(?P<indent2>\s*)(?:export\s+)?(?:const|let|var)\s+\w+\s*=\s*(?:async\s*)?"
-    r"(?:function\b|\([^)]*\)\s*=>|\w+\s*=>)"
-    r"|^(?P<indent3>\s*)(?:[\w:<>\[\],*&]+\s+)+\**[\w:~]+\s*\([^;]*\)\s*(?:const\s*)?"
-    r"(?:\{\s*)?$"
-)
-_CLOSER = re.compile(r"^\s*(?:[}\])]+[;,)]*|end\b.*)\s*$")
-_PREAMBLE = re.compile(r"^\s*(?:#|//|/\*|\*|@|\[\w)")
+__all__ = ["DiffFile", "DiffSelection", "limit_to", "load_diff"]
 
 
 @dataclass
@@ -75,21 +44,6 @@ class DiffSelection:
     deletion_only_hunks: int = 0
 
 
-def _git(root: Path, *args: str, check: bool = True) -> bytes:
-    proc = subprocess.run(
-        ["git", "-C", str(root), "-c", "core.quotepath=off", *args],
-        capture_output=True,
-        check=False,
-    )
-    if check and proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InputError(
-            f"git {args[0]} failed: {message[0] if message else proc.returncode}",
-            hint="check the ref (e.g. --diff main, --diff HEAD~1) and that this is a git repo",
-        )
-    return proc.stdout
-
-
 def load_diff(
     ref: str | None = None,
     *,
@@ -101,47 +55,80 @@ def load_diff(
     """The changes to review: ``staged`` (the index vs HEAD) or the working tree vs ``ref``
     (default ``HEAD``); ``ref`` may also be a commit range ``A..B`` or ``A...B``."""
     start = Path(repo).expanduser().resolve()
-    root = git_root(start) if start.exists() else None
+    root = git.toplevel(start) if start.exists() else None
     if root is None:
         raise InputError(
             f"{repo}: not inside a git repository",
             hint="diff modes (--staged, --diff REF) need git; review a path instead",
         )
-    args = ["diff", "--no-color", "--no-ext-diff", "--find-renames", f"-U{context_lines}"]
+    refs: list[str] = []
     new_side: str | None  # None = working tree, "" = index, else a commit
     if staged:
-        args.append("--cached")
         description = "staged changes"
         new_side = ""
         if ref:
-            args.append(ref)
+            refs.append(ref)
+        if not git.has_commits(root):
+            refs.append(git.empty_tree(root))  # first commit: everything staged is new
     elif ref and ".." in ref:
         left, _, right = ref.partition("...") if "..." in ref else ref.partition("..")
-        args.append(ref)
+        refs.append(ref)
         new_side = right or "HEAD"
         description = f"changes {left or 'HEAD'}..{new_side}"
     else:
         ref = ref or "HEAD"
         description = f"changes since {ref}"
-        if ref == "HEAD" and not _git(root, "rev-parse", "--verify", "-q", "HEAD", check=False):
-            ref = _empty_tree(root)
+        if ref == "HEAD" and not git.has_commits(root):
+            ref = git.empty_tree(root)
             description = "changes (no commit yet)"
-        args.append(ref)
+        refs.append(ref)
         new_side = None
-    if staged and not _git(root, "rev-parse", "--verify", "-q", "HEAD", check=False):
-        args.append(_empty_tree(root))  # first commit: everything staged is new
-    raw = _git(root, *args, "--").decode("utf-8", "surrogateescape")
+    raw = git.diff(root, *refs, cached=staged, context_lines=context_lines)
     return _parse(root, raw, description, new_side, max_bytes)
 
 
-def _empty_tree(root: Path) -> str:
-    return _git(root, "hash-object", "-t", "tree", "/dev/null").decode().strip()
+def limit_to(selection: DiffSelection, paths: Sequence[str | Path]) -> DiffSelection:
+    """The changes under ``paths`` (files or folders inside the repository; none: all).
+
+    Raises :class:`~assistants.errors.InputError` for a path outside the repository, and for
+    one that neither exists nor has a change under it (a typo, or a ref given as a path:
+    ``--staged main``), rather than reviewing nothing."""
+    if not paths:
+        return selection
+    listed = [f.path for f in selection.files] + [s.path for s in selection.skipped]
+    limits: list[str] = []
+    for raw in paths:
+        given = Path(raw).expanduser()
+        # a link is a path in the repository; what it points to may be anywhere
+        target = given.parent.resolve() / given.name if given.is_symlink() else given.resolve()
+        try:
+            limit = target.relative_to(selection.root).as_posix()
+        except ValueError:
+            raise InputError(
+                f"{raw}: not inside the repository {selection.root}",
+                hint="give paths inside the repository being diffed",
+            ) from None
+        if not target.exists() and not any(p == limit or p.startswith(limit + "/") for p in listed):
+            raise InputError(
+                f"{raw}: no such file or directory, and no change under it",
+                hint="PATHS limit the review to files or folders; a ref goes in --diff REF",
+            )
+        limits.append(limit)
+
+    def wanted(path: str) -> bool:
+        return any(lim in (".", path) or path.startswith(lim.rstrip("/") + "/") for lim in limits)
+
+    return replace(
+        selection,
+        files=[f for f in selection.files if wanted(f.path)],
+        skipped=[s for s in selection.skipped if wanted(s.path)],
+    )
 
 
 def _read_new(root: Path, path: str, new_side: str | None) -> bytes:
     if new_side is None:
         return (root / path).read_bytes()
-    return _git(root, "show", f"{new_side}:{path}")
+    return git.show(root, new_side, path)
 
 
 def _parse(
@@ -205,7 +192,7 @@ def _parse(
             selection.skipped.append(skip or SkippedPath(path, "empty"))
             continue
         language = detect_language(path) or "text"
-        line_total = len(_split(text))
+        line_total = len(split_lines(text))
         spans = [enclosing_span(text, language, n) for n in added]
         spans += [(max(1, a), min(line_total, b)) for a, b in hunk_spans]
         # removed lines at the very end of the file point one past the last line
@@ -225,143 +212,3 @@ def _parse(
     selection.files.sort(key=lambda f: f.path)
     selection.skipped.sort(key=lambda s: s.path)
     return selection
-
-
-def _split(text: str) -> list[str]:
-    """The lines of ``text`` as git numbers them: split on "\\n" only (``str.splitlines`` also
-    splits on form feeds, U+2028 and other characters that are not line breaks to git)."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def merge_ranges(spans: list[tuple[int, int]], gap: int = 1) -> list[tuple[int, int]]:
-    """Merge overlapping or adjacent (within ``gap``) line ranges."""
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1] + gap:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
-
-
-def _python_definitions(text: str) -> list[tuple[int, int, int]] | None:
-    """(start incl. decorators, end, depth) of every def/class, or None on a syntax error."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None
-    out: list[tuple[int, int, int]] = []
-
-    def visit(node: ast.AST, depth: int) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                start = min([child.lineno, *(d.lineno for d in child.decorator_list)])
-                out.append((start, child.end_lineno or child.lineno, depth))
-                visit(child, depth + 1)
-            else:
-                visit(child, depth)
-
-    visit(tree, 0)
-    return out
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _regex_block(lines: list[str], start: int) -> int:
-    """End line (1-based) of the block whose definition is on line ``start`` (1-based)."""
-    base = _indent(lines[start - 1])
-    end = start
-    for i in range(start, min(len(lines), start + MAX_CONTEXT_LINES * 4)):
-        line = lines[i]
-        if not line.strip():
-            continue
-        if _indent(line) <= base:
-            if _CLOSER.match(line):
-                return i + 1
-            return end
-        end = i + 1
-    return end
-
-
-def enclosing_span(text: str, language: str, line: int) -> tuple[int, int]:
-    """The innermost function or class around ``line`` (1-based), as a line range; a window of
-    :data:`FALLBACK_CONTEXT` lines when there is none or it is too long."""
-    lines = _split(text)
-    total = len(lines)
-    window = (max(1, line - FALLBACK_CONTEXT), min(total, line + FALLBACK_CONTEXT))
-    if not lines:
-        return (1, 1)
-    best: tuple[int, int] | None = None
-    defs = _python_definitions(text) if language == "python" else None
-    if defs is not None:
-        for start, end, _depth in defs:
-            if start <= line <= end and (best is None or end - start < best[1] - best[0]):
-                best = (start, end)
-    else:
-        line = min(max(line, 1), total)
-        target = _indent(lines[line - 1]) if lines[line - 1].strip() else 10**6
-        for i in range(line, 0, -1):
-            candidate = lines[i - 1]
-            if not candidate.strip() or not _DEFINITION.match(candidate):
-                continue
-            if i == line or _indent(candidate) < target:
-                end = _regex_block(lines, i)
-                if end >= line:
-                    best = (i, end)
-                    break
-                target = min(target, _indent(candidate))
-    if best is None or best[1] - best[0] + 1 > MAX_CONTEXT_LINES:
-        return window
-    return best
-
-
-def cut_points(text: str, language: str, start: int = 1, end: int | None = None) -> list[int]:
-    """Line numbers inside ``start..end`` where a large file can be split: top-level
-    statements (Python, via ast), otherwise unindented definition lines (with the comments and
-    decorators just above them). Nested definitions are used when no top-level one falls in
-    the range. Always includes ``start``."""
-    lines = _split(text)
-    end = len(lines) if end is None else end
-    points: set[int] = {start}
-    if language == "python":
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            tree = None
-        if tree is not None:
-            nodes: list[ast.stmt] = list(tree.body)
-            top = [_stmt_start(n) for n in nodes]
-            inside = [p for p in top if start < p <= end]
-            if not inside:  # a range inside one big statement: use its nested statements
-                for node in nodes:
-                    if _stmt_start(node) <= start and (node.end_lineno or 0) >= end:
-                        inside = [
-                            _stmt_start(n)
-                            for n in ast.iter_child_nodes(node)
-                            if isinstance(n, ast.stmt) and start < _stmt_start(n) <= end
-                        ]
-            points.update(inside)
-            return sorted(points)
-    for depth_ok in (lambda ind: ind == 0, lambda ind: True):
-        found = []
-        for n in range(start + 1, end + 1):
-            line = lines[n - 1]
-            if line.strip() and depth_ok(_indent(line)) and _DEFINITION.match(line):
-                top_n = n
-                while top_n - 1 > start and _PREAMBLE.match(lines[top_n - 2]):
-                    top_n -= 1
-                found.append(top_n)
-        if found:
-            points.update(found)
-            break
-    return sorted(points)
-
-
-def _stmt_start(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", [])
-    return min([node.lineno, *(d.lineno for d in decorators)])

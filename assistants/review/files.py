@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import pathspec
 
+from .. import git
 from ..errors import InputError
 from .secrets import is_env_file
 
@@ -27,10 +27,10 @@ __all__ = [
     "Selection",
     "SkippedPath",
     "SourceFile",
+    "apply_globs",
     "check_content",
     "check_name",
     "detect_language",
-    "git_root",
     "printable",
     "select_files",
 ]
@@ -203,45 +203,14 @@ def check_content(
     return text.replace("\r\n", "\n"), None
 
 
-def git_root(path: Path) -> Path | None:
-    """The top of the git work tree containing ``path``, or None outside git."""
-    folder = path if path.is_dir() else path.parent
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return None
-    return Path(proc.stdout.strip()).resolve()
-
-
 def _git_files(root: Path, targets: Sequence[Path]) -> tuple[list[str], set[str]]:
     """(candidates, ignored) as root-relative POSIX paths, for the given targets."""
     specs = [os.path.relpath(t, root) for t in targets]
-    base = ["git", "-C", str(root), "-c", "core.quotepath=off", "ls-files", "-z"]
-    listed = subprocess.run(
-        [*base, "--cached", "--others", "--exclude-standard", "--", *specs],
-        capture_output=True,
-        check=True,
-    ).stdout.decode("utf-8", "surrogateescape")
     # links and submodules are kept as candidates, to be listed as skipped
-    files = sorted({p for p in listed.split("\0") if p and os.path.lexists(root / p)})
-    ignored: set[str] = set()
+    listed = git.listed_files(root, specs)
+    files = sorted({p for p in listed if os.path.lexists(root / p)})
     explicit_files = [s for s, t in zip(specs, targets, strict=True) if t.is_file()]
-    if explicit_files:
-        out = subprocess.run(
-            ["git", "-C", str(root), "check-ignore", "-z", "--stdin", "--no-index"],
-            input="\0".join(explicit_files).encode("utf-8", "surrogateescape"),
-            capture_output=True,
-            check=False,
-        ).stdout.decode("utf-8", "surrogateescape")
-        ignored = {Path(p).as_posix() for p in out.split("\0") if p}
-    return files, ignored
+    return files, git.ignored(root, explicit_files)
 
 
 def _walk_files(root: Path, targets: Sequence[Path]) -> tuple[list[str], set[str]]:
@@ -327,6 +296,30 @@ def _common_root(targets: Sequence[Path]) -> Path:
     return common
 
 
+def apply_globs(
+    paths: Iterable[str],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    *,
+    explicit: Collection[str] = (),
+) -> tuple[list[str], list[SkippedPath]]:
+    """Apply the review's gitignore-style globs to root-relative ``paths``: (the paths to
+    keep, the ones skipped as ``excluded``). With ``include`` globs, a path that matches none
+    of them (and is not named ``explicit``-ly) is dropped: it is not part of the review."""
+    inc = _spec(include) if include else None
+    exc = _spec(exclude) if exclude else None
+    kept: list[str] = []
+    excluded: list[SkippedPath] = []
+    for rel in paths:
+        if inc is not None and not inc.match_file(rel) and rel not in explicit:
+            continue
+        if exc is not None and exc.match_file(rel):
+            excluded.append(SkippedPath(printable(rel), "excluded"))
+        else:
+            kept.append(rel)
+    return kept, excluded
+
+
 def select_files(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -350,7 +343,7 @@ def select_files(
         # a link to a file stays a link (skipped below): never send what it points to
         link = p.is_symlink() and p.is_file()
         targets.append(p.parent.resolve() / p.name if link else p.resolve())
-    root = git_root(targets[0])
+    root = git.toplevel(targets[0])
     in_git = root is not None and all(t == root or root in t.parents for t in targets)
     if in_git and root is not None:
         candidates, ignored = _git_files(root, targets)
@@ -358,20 +351,13 @@ def select_files(
         root = _common_root(targets)
         candidates, ignored = _walk_files(root, targets)
     explicit = {t.relative_to(root).as_posix() for t in targets if t.is_file()}
-    inc = _spec(include) if include else None
-    exc = _spec(exclude) if exclude else None
-
     selection = Selection(root=root, git=in_git)
     for rel in sorted(ignored):
         selection.skipped.append(SkippedPath(printable(rel), "ignored"))
-    for rel in candidates:
-        if rel in ignored:
-            continue
-        if inc is not None and not inc.match_file(rel) and rel not in explicit:
-            continue  # not asked for: not part of the review at all
-        if exc is not None and exc.match_file(rel):
-            selection.skipped.append(SkippedPath(printable(rel), "excluded"))
-            continue
+    wanted = [rel for rel in candidates if rel not in ignored]
+    kept, excluded = apply_globs(wanted, include, exclude, explicit=explicit)
+    selection.skipped.extend(excluded)
+    for rel in kept:
         full = root / rel
         if full.is_symlink():  # never send what a link points to (it may be outside the repo)
             target = printable(os.readlink(full))

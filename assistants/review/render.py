@@ -1,4 +1,4 @@
-"""Renderers for :class:`assistants.review.run.Review`: rich terminal text, markdown, JSON
+"""Renderers for :class:`assistants.review.models.Review`: rich terminal text, markdown, JSON
 and GitHub workflow annotations (SARIF lives in :mod:`assistants.review.sarif`)."""
 
 from __future__ import annotations
@@ -8,10 +8,12 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ..llm.usage import format_usd
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .run import Finding, Review
+    from .models import Finding, Review
 
 __all__ = [
     "SEVERITY_STYLE",
@@ -56,7 +58,8 @@ def _summary(review: Review) -> str:
     usage = review.usage
     parts.append(
         f"{usage.requests} request(s), {usage.cached_requests} from cache, "
-        f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens, ${usage.cost_usd:.4f}"
+        f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens, "
+        + format_usd(usage.cost_usd)
     )
     return " · ".join(parts)
 
@@ -64,7 +67,7 @@ def _summary(review: Review) -> str:
 def _plan_rows(review: Review) -> list[tuple[str, str, str, str]]:
     assert review.plan is not None
     return [
-        (str(i), ", ".join(r.files), f"{r.input_tokens:,}", f"${r.cost_usd:.4f}")
+        (str(i), ", ".join(r.files), f"{r.input_tokens:,}", format_usd(r.cost_usd))
         for i, r in enumerate(review.plan.requests, 1)
     ]
 
@@ -75,7 +78,7 @@ def _plan_summary(review: Review) -> str:
     files = len(review.files)
     return (
         f"dry run: {len(plan.requests)} request(s) for {files} file(s), "
-        f"{plan.input_tokens:,} input tokens, estimated ${plan.cost_usd:.4f} "
+        f"{plan.input_tokens:,} input tokens, estimated {format_usd(plan.cost_usd)} "
         f"(model {plan.model}, concurrency {plan.concurrency}); nothing was sent"
     )
 
@@ -273,15 +276,5 @@ def to_text(review: Review, *, color: bool | None = None, width: int = 100) -> s
 
 
 def render(review: Review, fmt: str) -> str:
-    """``fmt``: text, markdown, json, sarif or github."""
-    if fmt == "markdown":
-        return to_markdown(review)
-    if fmt == "json":
-        return to_json(review)
-    if fmt == "github":
-        return to_github(review)
-    if fmt == "sarif":
-        from .sarif import to_sarif
-
-        return to_sarif(review)
-    return to_text(review)
+    """``fmt``: text, markdown, json, sarif or github (as :meth:`Review.render`)."""
+    return review.render(fmt)

@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 for :class:`assistants.review.run.Review` (GitHub code scanning, IDEs).
+"""SARIF 2.1.0 for :class:`assistants.review.models.Review` (GitHub code scanning, IDEs).
 
 One rule per category; levels: critical/high → ``error``, medium → ``warning``, low →
 ``note``; URIs relative to ``%SRCROOT%`` (the review root); ``partialFingerprints`` stable
@@ -15,7 +15,7 @@ from urllib.parse import quote
 from .._version import __version__
 
 if TYPE_CHECKING:
-    from .run import Review
+    from .models import Review
 
 __all__ = ["RULES", "SARIF_SCHEMA", "to_sarif", "to_sarif_dict"]
 

@@ -13,7 +13,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["ENV_FILE_PATTERNS", "Redaction", "is_env_file", "redact", "shannon_entropy"]
+__all__ = [
+    "ENV_FILE_PATTERNS",
+    "Redaction",
+    "is_env_file",
+    "redact",
+    "redacted_kinds",
+    "shannon_entropy",
+]
 
 # Files whose whole content is configuration secrets: never sent, skipped with a reason.
 ENV_FILE_PATTERNS = (
@@ -196,6 +203,14 @@ def redact(text: str) -> Redaction:
 
     out = _LITERAL.sub(literal, out)
     return Redaction(out, kinds)
+
+
+_MARK = re.compile(r"\[REDACTED:([a-z-]+)\]")
+
+
+def redacted_kinds(text: str) -> Counter[str]:
+    """The kinds of the ``[REDACTED:<kind>]`` marks in already redacted ``text``."""
+    return Counter(_MARK.findall(text))
 
 
 def _high_entropy(value: str) -> bool:

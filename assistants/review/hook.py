@@ -1,0 +1,34 @@
+"""What the pre-commit hook reviews: the staged changes, or at the pre-push stage the pushed
+range. Light on purpose (git and nothing else): the hook asks it before settings or the
+reviewer are loaded, so a commit with nothing to review costs next to nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import git
+
+__all__ = ["HookTarget", "hook_target"]
+
+
+@dataclass(frozen=True)
+class HookTarget:
+    """The changes the hook reviews (``staged``, or the diff ``ref``); ``nothing`` says why
+    there is nothing to review, and then no review runs."""
+
+    staged: bool
+    ref: str | None
+    nothing: str | None = None
+
+
+def hook_target(*, staged: bool = False, ref: str | None = None) -> HookTarget:
+    """The hook's target: ``staged`` or ``ref`` when given; else the pushed range at the
+    pre-push stage (:func:`assistants.git.pushed_range`), else the staged changes."""
+    if not staged and not ref:
+        at_push, pushed = git.pushed_range()
+        if at_push:
+            return HookTarget(False, pushed, None if pushed else "nothing pushed to review")
+        staged = True
+    if not ref and git.nothing_staged():
+        return HookTarget(staged, ref, "nothing staged to review")
+    return HookTarget(staged, ref)
