@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import pdfs
-import pytest
 from deepseek_server import DeepSeekServer, Reply
 from fakes import ScriptedChatModel
 from paper_replies import last_message, responder
@@ -20,17 +19,6 @@ from assistants.paper.models import PaperAnalysis
 from assistants.paper.pdf import load_paper
 from assistants.paper.review import review_paper
 from assistants.paper.text import paper_from_text
-
-
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
-    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
-
-
-@pytest.fixture
-def srv(server: DeepSeekServer) -> DeepSeekServer:
-    server.responder = responder
-    return server
 
 
 def _claim(text: str, pages: list[int]) -> dict[str, object]:

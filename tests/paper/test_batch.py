@@ -7,24 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pdfs
-import pytest
 from deepseek_server import DeepSeekServer, Reply
 from fakes import ScriptedChatModel
 from paper_replies import responder
 
 from assistants.config import load_settings
 from assistants.paper.batch import analyze_folder
-
-
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
-    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
-
-
-@pytest.fixture
-def srv(server: DeepSeekServer) -> DeepSeekServer:
-    server.responder = responder
-    return server
 
 
 def _settings():  # type: ignore[no-untyped-def]

@@ -6,24 +6,11 @@ from __future__ import annotations
 import json
 
 import pdfs
-import pytest
 from deepseek_server import DeepSeekServer
 from fakes import ScriptedChatModel
-from paper_replies import responder
 
 from assistants.config import load_settings
 from assistants.paper.chat import PaperChat, ask_paper
-
-
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
-    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
-
-
-@pytest.fixture
-def srv(server: DeepSeekServer) -> DeepSeekServer:
-    server.responder = responder
-    return server
 
 
 def test_unanswerable_question(spec: pdfs.PaperSpec) -> None:

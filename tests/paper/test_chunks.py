@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import pdfs
-import pytest
 
 from assistants.paper.chunks import plan_chunks
 from assistants.paper.pdf import load_paper
 from assistants.paper.text import paper_from_text
-
-
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
-    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
 
 
 def test_plan_chunks_cover_the_body_once(spec: pdfs.PaperSpec) -> None:

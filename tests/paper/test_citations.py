@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pdfs
-import pytest
 from fakes import ScriptedChatModel
 
 from assistants.config import load_settings
@@ -14,11 +13,6 @@ from assistants.paper.analyze import analyze_paper
 from assistants.paper.chat import ask_paper
 from assistants.paper.request import check_pages
 from assistants.paper.text import build_paper
-
-
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
-    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
 
 
 def _settings():  # type: ignore[no-untyped-def]

@@ -6,24 +6,13 @@ from __future__ import annotations
 import pdfs
 import pytest
 from deepseek_server import DeepSeekServer, Reply
-from paper_replies import last_message, responder, review_json
+from paper_replies import last_message, review_json
 
 from assistants.config import load_settings
 from assistants.errors import StructuredOutputError
 from assistants.paper.chat import ask_paper
 from assistants.paper.models import Claim, PaperReview
 from assistants.paper.review import review_paper
-
-
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
-    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
-
-
-@pytest.fixture
-def srv(server: DeepSeekServer) -> DeepSeekServer:
-    server.responder = responder
-    return server
 
 
 def _settings():  # type: ignore[no-untyped-def]
