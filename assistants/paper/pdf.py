@@ -117,7 +117,7 @@ def _looks_like_path(value: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# parent side
+# running the reader process
 
 
 def _load_pdf(

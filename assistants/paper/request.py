@@ -57,19 +57,27 @@ ANSWER_OUTPUT_TOKENS = 400
 REVIEW_OUTPUT_TOKENS = 1_500
 
 
+# ---------------------------------------------------------------------------------------------
+# requests
+
+
 def resolve_settings(settings: Settings | None) -> Settings:
+    """The given settings, else those loaded from the usual places."""
     return settings or load_settings()
 
 
 def paper_llm(settings: Settings, model: BaseChatModel | None) -> LLM:
+    """The model layer for paper requests (the ``chat`` profile, or the injected ``model``)."""
     return LLM(profile="chat", task="paper", settings=settings, model=model)
 
 
 def system_prompt(settings: Settings, lang: str) -> str:
+    """The static system prompt, in the language of the analysis."""
     return render("paper/system.j2", prompts_dir=settings.prompts_dir, language=language_name(lang))
 
 
 def paper_message(paper: Paper, settings: Settings) -> str:
+    """The paper as one page-tagged user message (references cut unless configured not to)."""
     cut = settings.paper.cut_references and paper.references is not None
     text = (
         paper.body_text(tagged=True)
@@ -97,12 +105,14 @@ def paper_prefix(paper: Paper, settings: Settings, lang: str) -> list[tuple[str,
 def as_paper(
     paper_or_path: Paper | str | Path | bytes, settings: Settings, password: str | None
 ) -> Paper:
+    """A loaded paper as it is, or one loaded from a path, PDF bytes or text."""
     if isinstance(paper_or_path, Paper):
         return paper_or_path
     return load_paper(paper_or_path, password=password, settings=settings.paper)
 
 
 def result_facts(paper: Paper, settings: Settings, llm: LLM, lang: str) -> dict[str, Any]:
+    """What every result says about the paper and the request (source, pages, model ...)."""
     return {
         "source": paper.source,
         "title": paper.title,
@@ -118,6 +128,7 @@ def result_facts(paper: Paper, settings: Settings, llm: LLM, lang: str) -> dict[
 def plan_estimate(
     llm: LLM, requests: Sequence[tuple[list[tuple[str, str]], int]], **extra: Any
 ) -> PaperEstimate:
+    """The estimate of a plan of ``(messages, assumed output tokens)`` requests."""
     input_tokens = output_tokens = 0
     cost = 0.0
     for messages, output in requests:
@@ -136,6 +147,8 @@ def plan_estimate(
 
 
 def check_single_request(messages: list[tuple[str, str]], source: str) -> int:
+    """The request's tokens; an :class:`~assistants.errors.InputError` past
+    ``MAX_SINGLE_TOKENS``."""
     tokens = count_message_tokens(messages)
     if tokens > MAX_SINGLE_TOKENS:
         raise errors.InputError(
@@ -170,5 +183,6 @@ def check_pages(pages: Sequence[int], paper: Paper) -> tuple[list[int], list[int
 
 
 def checked_claim(out: _ClaimOut, paper: Paper) -> Claim:
+    """A claim of the model's reply with its pages checked."""
     valid, unverified = check_pages(out.pages, paper)
     return Claim(text=out.text.strip(), pages=valid, unverified_pages=unverified)
