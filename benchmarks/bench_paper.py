@@ -106,7 +106,8 @@ def main() -> int:
     try:
         from assistants.config import load_settings
         from assistants.llm.tokens import count_tokens
-        from assistants.paper.analyze import PaperChat, analyze_paper
+        from assistants.paper.analyze import analyze_paper
+        from assistants.paper.chat import PaperChat
 
         rows = []
         for cut in (False, True):

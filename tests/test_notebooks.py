@@ -105,7 +105,8 @@ def test_notebook_is_committed_without_outputs(name: str) -> None:
     "module",
     [
         "assistants.review.models",
-        "assistants.paper.analyze",
+        "assistants.paper.models",
+        "assistants.paper.schema",
         "assistants.math.models",
         "assistants.llm.chat",
     ],

@@ -1,5 +1,5 @@
 """``assistants paper``: analyze, ask, chat and review — a thin layer over
-:mod:`assistants.paper.analyze`."""
+:mod:`assistants.paper`."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def _analyze_folder(
     settings: Any,
 ) -> None:
     from ..errors import PartialFailureError
-    from ..paper.analyze import analyze_folder
+    from ..paper.batch import analyze_folder
 
     with progress(f"analysing papers in {folder}") as update:
         batch = analyze_folder(
@@ -181,7 +181,7 @@ def ask(
     Example:
       assistants paper ask paper.pdf "Which datasets are used?"
     """
-    from ..paper.analyze import ask_paper
+    from ..paper.chat import ask_paper
 
     check_output(output)
     settings = settings_for(no_cache=no_cache)
@@ -215,7 +215,8 @@ def chat(
     \b
       printf 'What is the method?\\nHow does it compare?\\n' | assistants paper chat paper.pdf
     """
-    from ..paper.analyze import PaperChat
+    from ..llm import format_usd
+    from ..paper.chat import PaperChat
 
     settings = settings_for(no_cache=no_cache)
     session = PaperChat(file, settings=settings, lang=lang, password=password)
@@ -249,7 +250,7 @@ def chat(
     if usage.requests or usage.cached_requests:
         click.echo(
             f"{len(session.answers)} answer(s) · {usage.input_tokens:,} input tokens "
-            f"({usage.cache_hit_tokens:,} from the prefix cache) · ${usage.cost_usd:.4f}",
+            f"({usage.cache_hit_tokens:,} from the prefix cache) · {format_usd(usage.cost_usd)}",
             err=True,
         )
 
@@ -287,7 +288,7 @@ def review(
     Example:
       assistants paper review paper.pdf --ensemble 3 --format markdown
     """
-    from ..paper.analyze import review_paper
+    from ..paper.review import review_paper
 
     check_output(output)
     settings = settings_for(no_cache=no_cache)

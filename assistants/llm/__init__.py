@@ -1,11 +1,5 @@
-"""The shared model layer: every model call in ``assistants`` goes through :class:`LLM`.
-
-``client`` (the LLM class: completion, streaming, retries, cache and ledger use), ``reply``
-(messages, replies, estimates), ``failures`` (SDK / HTTP exceptions → :mod:`assistants.errors`),
-``structured`` (JSON mode + validation + one repair round), ``bridge`` (:func:`run_sync`),
-``selector`` (profiles → model), ``usage`` (tokens, prices, cost, the usage summary), ``store``
-(the response cache and the usage ledger), ``tokens`` (offline token counts), ``chat`` (everyday
-chat on top). See ``docs/internals.md`` for how tasks use it.
+"""The shared model layer: every model call goes through :class:`LLM` (retries, cache, cost).
+client, reply, failures, structured, bridge, selector, usage, store, tokens, chat.
 """
 
 from .bridge import run_sync

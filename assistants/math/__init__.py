@@ -1,8 +1,3 @@
-"""The math solver.
-
-``models`` (result types) · ``extract`` (final answers and references from text) · ``check``
-(equivalence with Math-Verify, voting) · ``solve`` (one problem, self-consistency, dry-run
-estimate) · ``eval`` (a JSONL file scored, resumable) · ``render`` (markdown and text).
-Modules import each other absolutely or by ``.name``, so ``import math`` inside the package is
-always the standard library's.
+"""The math solver: thinking-mode answers, extracted, checked with Math-Verify, voted, scored.
+models, extract, check, solve, eval, render (``import math`` inside stays the standard library).
 """

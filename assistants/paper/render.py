@@ -5,13 +5,16 @@ an item whose citations could not be verified says so."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from ..llm.usage import format_usd
+
 if TYPE_CHECKING:
     from ..llm import Usage
-    from .analyze import (
+    from .models import (
+        BatchItem,
         BatchResult,
         Claim,
         PaperAnalysis,
@@ -26,6 +29,7 @@ __all__ = [
     "answer_markdown",
     "answer_text",
     "batch_markdown",
+    "batch_text",
     "cite",
     "estimate_text",
     "report_name",
@@ -50,17 +54,13 @@ def _claim(claim: Claim) -> str:
     return f"{claim.text} {cite(claim.pages, claim.unverified_pages)}"
 
 
-def _money(value: float) -> str:
-    return f"${value:.4f}"
-
-
 def _usage(usage: Usage) -> str:
     parts = [f"{usage.requests} request(s)"]
     if usage.cached_requests:
         parts.append(f"{usage.cached_requests} from cache")
     parts.append(f"{usage.input_tokens:,} input tokens ({usage.cache_hit_tokens:,} cache hits)")
     parts.append(f"{usage.output_tokens:,} output tokens")
-    parts.append(_money(usage.cost_usd))
+    parts.append(format_usd(usage.cost_usd))
     return " · ".join(parts)
 
 
@@ -72,7 +72,7 @@ def estimate_text(est: PaperEstimate) -> str:
         f"requests: {est.requests}",
         f"input tokens: {est.input_tokens:,} (paper: {est.paper_tokens:,})",
         f"output tokens (assumed): {est.output_tokens:,}",
-        f"estimated cost: {_money(est.cost_usd)}",
+        f"estimated cost: {format_usd(est.cost_usd)}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -229,8 +229,7 @@ def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
-def batch_markdown(batch: BatchResult, reports: dict[str, str] | None = None) -> str:
-    reports = reports or {}
+def _batch_total(batch: BatchResult) -> str:
     ok = [i for i in batch.items if i.ok]
     plans = [
         i.analysis.estimate
@@ -238,15 +237,24 @@ def batch_markdown(batch: BatchResult, reports: dict[str, str] | None = None) ->
         if i.analysis is not None and i.analysis.dry_run and i.analysis.estimate is not None
     ]
     if plans:  # a dry run: the totals of the plans, not the (empty) usage
-        total = (
+        return (
             f"dry run: nothing was sent · {len(ok)} planned, {len(batch.failures)} failed · "
             f"{sum(e.requests for e in plans)} request(s) · "
             f"{sum(e.input_tokens for e in plans):,} input tokens · "
-            f"estimated cost {_money(sum(e.cost_usd for e in plans))}"
+            f"estimated cost {format_usd(sum(e.cost_usd for e in plans))}"
         )
-    else:
-        total = f"{len(ok)} analysed, {len(batch.failures)} failed · {_usage(batch.usage)}"
-    lines = [f"# Papers in {batch.folder}", "", total, ""]
+    return f"{len(ok)} analysed, {len(batch.failures)} failed · {_usage(batch.usage)}"
+
+
+def _failure(item: BatchItem) -> str:
+    hint = f" (hint: {item.hint})" if item.hint else ""
+    return f"- {item.source}: {item.error}{hint}"
+
+
+def batch_markdown(batch: BatchResult, reports: dict[str, str] | None = None) -> str:
+    reports = reports or {}
+    ok = [i for i in batch.items if i.ok]
+    lines = [f"# Papers in {batch.folder}", "", _batch_total(batch), ""]
     if ok:
         lines += ["| paper | title | pages | path | report |", "|---|---|---|---|---|"]
         for item in ok:
@@ -262,12 +270,22 @@ def batch_markdown(batch: BatchResult, reports: dict[str, str] | None = None) ->
         lines.append("")
     if batch.failures:
         lines += ["## Failures", ""]
-        for item in batch.failures:
-            hint = f" (hint: {item.hint})" if item.hint else ""
-            lines.append(f"- {item.source}: {item.error}{hint}")
+        lines += [_failure(item) for item in batch.failures]
         lines.append("")
     return "\n".join(lines)
 
 
-def _join(items: Iterable[str]) -> str:
-    return "\n".join(items)
+def batch_text(batch: BatchResult) -> str:
+    """The index as terminal text: one line per paper (no markdown table)."""
+    heading = f"Papers in {batch.folder}"
+    lines = [heading, "=" * min(len(heading), 78), "", _batch_total(batch), ""]
+    for item in batch.items:
+        a = item.analysis
+        if item.ok and a is not None:
+            pages = f"{a.page_count} page{'' if a.page_count == 1 else 's'}"
+            title = f": {a.title}" if a.title else ""
+            lines.append(f"- {item.source}{title} ({pages}, {a.path})")
+    if batch.failures:
+        lines += ["", "Failures", "--------"]
+        lines += [_failure(item) for item in batch.failures]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,4 +1,6 @@
-"""The paper loader on real PDFs built with fpdf2 (tests/pdfs.py), and on text."""
+"""The PDF loader (parent side and reader process) on real PDFs built with fpdf2
+(tests/support/pdfs.py): pages, labels, metadata, outline, columns, bad and hostile input, and
+the time, memory and size limits."""
 
 from __future__ import annotations
 
@@ -7,17 +9,10 @@ from pathlib import Path
 
 import pdfs
 import pytest
-from paths import DATA
 
 from assistants.config import PaperSettings
 from assistants.errors import InputError
 from assistants.paper.pdf import load_paper
-from assistants.paper.text import (
-    clean_text,
-    count_references,
-    detect_headings,
-    paper_from_text,
-)
 
 
 @pytest.fixture(scope="module")
@@ -111,15 +106,6 @@ def test_references_cut_appendix_kept_and_counted(outlined: pdfs.PaperSpec) -> N
     assert f"[page {outlined.references_page}]" not in body
 
 
-def test_references_in_the_front_half_are_not_cut() -> None:
-    pages = ["Title\nReferences\nWe discuss references to earlier work. " * 3] + [
-        f"{i} Section\nSome text on page {i}." for i in range(1, 8)
-    ]
-    paper = paper_from_text("\f".join(pages))
-    assert paper.references is None
-    assert paper.body_text(tagged=False).count("We discuss references") == 3
-
-
 def test_long_paper(tmp_path: Path) -> None:
     spec = pdfs.build_long_paper(tmp_path / "long.pdf", pages=110)
     paper = load_paper(spec.path)
@@ -129,42 +115,9 @@ def test_long_paper(tmp_path: Path) -> None:
     assert paper.references_page == spec.references_page
 
 
-def test_markdown_and_text_inputs(tmp_path: Path) -> None:
-    md = tmp_path / "paper.md"
-    md.write_text(
-        "# A Markdown Paper\n\n## Abstract\nWe do things.\n\n## 1 Method\nThe method.\n\n"
-        "```\n# not a heading\n```\n\n## References\n[1] A. B. Title. 2020.\n[2] C. D. X. 2021.\n",
-        encoding="utf-8",
-    )
-    paper = load_paper(md)
-    assert paper.kind == "markdown" and paper.sections_from == "markdown"
-    assert [s.title for s in paper.sections] == [
-        "A Markdown Paper",
-        "Abstract",
-        "1 Method",
-        "References",
-    ]
-    assert paper.reference_count == 2
-    assert "The method." in paper.body_text() and "[1] A. B." not in paper.body_text()
-
-    long_text = "\n\n".join(f"Paragraph {i}. " + pdfs.filler(i, 80) for i in range(40))
-    txt = tmp_path / "paper.txt"
-    txt.write_text(long_text, encoding="utf-8")
-    paper = load_paper(str(txt))
-    assert paper.kind == "text" and paper.synthetic_pages
-    assert paper.page_count > 3
-    assert "Paragraph 39." in paper.pages[-1].text
-
-    raw = load_paper("Some pasted text\nwith two lines about widgets.")
-    assert raw.source == "<text>" and raw.page_count == 1
-
-
 def test_pdf_bytes(outlined: pdfs.PaperSpec) -> None:
     paper = load_paper(outlined.path.read_bytes())
     assert paper.page_count == outlined.pages and paper.source == "<bytes>"
-
-
-# --------------------------------------------------------------------------- bad input
 
 
 def _error(source: object, **kwargs: object) -> InputError:
@@ -182,6 +135,33 @@ def test_encrypted_needs_password(tmp_path: Path) -> None:
     assert "wrong password" in wrong.message
     paper = load_paper(path, password="s3cret")
     assert "Secret page 1." in paper.page(1).text
+
+
+def _owner_only(path: Path) -> Path:
+    """Encrypted with an empty user password (publisher PDFs that only restrict printing)."""
+    from fpdf import FPDF
+    from fpdf.enums import EncryptionMethod
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    pdf.set_encryption(
+        owner_password="owner", user_password="", encryption_method=EncryptionMethod.AES_128
+    )
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "Owner restricted page. " + pdfs.filler(1, 60))
+    pdf.output(str(path))
+    return path
+
+
+def test_a_password_does_not_break_a_pdf_that_opens_without_one(tmp_path: Path) -> None:
+    path = _owner_only(tmp_path / "owner.pdf")
+    assert "Owner restricted page." in load_paper(path).text
+    # a password given for other files of a batch (or ASSISTANTS_PDF_PASSWORD) is not fatal
+    assert "Owner restricted page." in load_paper(path, password="for-another-file").text
+    locked = pdfs.build_encrypted(tmp_path / "locked.pdf")
+    with pytest.raises(Exception, match="wrong password"):
+        load_paper(locked, password="nope")
+    assert "Secret page 1." in load_paper(locked, password="s3cret").text
 
 
 def test_truncated_and_corrupt(tmp_path: Path) -> None:
@@ -212,13 +192,30 @@ def test_decompression_bomb_stops_at_the_limit(tmp_path: Path) -> None:
     assert "safety limit" in err.message
 
 
+def test_a_safety_limit_is_not_called_corruption() -> None:
+    from pypdf import errors as pdf_errors
+
+    from assistants.paper.worker import classify
+
+    try:
+        try:
+            raise pdf_errors.LimitReachedError("Maximum XRef stream entry limit reached")
+        except pdf_errors.LimitReachedError as inner:
+            raise pdf_errors.PdfReadError(f"Trailer cannot be read: {inner}") from inner
+    except pdf_errors.PdfReadError as exc:
+        message, hint = classify(exc, pdf_errors, encrypted=False)
+    assert message.startswith("the PDF exceeds a safety limit")
+    assert "corrupt" not in message and hint and "hostile" in hint
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux-only")
 def test_memory_limit_of_the_reader_process(tmp_path: Path) -> None:
     # With pypdf's stream limit lifted, only the worker's RLIMIT_AS stops the bomb.
-    from assistants.paper.pdf import _extract, _Limits
+    from assistants.paper.pdf import _extract
+    from assistants.paper.worker import Limits
 
     bomb = pdfs.build_bomb(tmp_path / "bomb.pdf", megabytes=300)
-    limits = _Limits(max_memory_mb=256, stream_bytes=2_000_000_000)
+    limits = Limits(max_memory_mb=256, stream_bytes=2_000_000_000)
     with pytest.raises(InputError) as info:
         _extract(
             path=str(bomb),
@@ -254,73 +251,3 @@ def test_file_time_limit(tmp_path: Path) -> None:
     path = pdfs.build_slow_page(tmp_path / "slow.pdf")
     err = _error(path, settings=PaperSettings(page_timeout=60, extract_timeout=1.5))
     assert "longer than 1.5 s" in err.message
-
-
-# --------------------------------------------------------------------------- text helpers
-
-
-def test_clean_text() -> None:
-    assert clean_text("e\ufb03cient \ufb01eld") == "efficient field"
-    assert clean_text("a hyphen-\nation rule") == "a hyphenation\nrule"
-    assert clean_text("state-of-the-\nart model") == "state-of-the-art model"
-    assert clean_text("Method -\nthe dash") == "Method -\nthe dash"
-    assert clean_text("End of line-\nBeginning") == "End of line-\nBeginning"
-    assert clean_text("bad\ud800 \x00ctrl\ufffd soft\u00adhyphen") == "bad ctrl softhyphen"
-    assert clean_text("a\n\n\n\nb   c") == "a\n\nb c"
-
-
-def test_detect_headings_needs_a_sequence() -> None:
-    pages = [
-        "1 Introduction\ntext\n3 We show results that hold\n2 Method\n"
-        "2.1 Setup\n2.3 Skipped Number\n3 Results\nReferences\n4. A. Author. Title. 2020.",
-        "Appendix A Extra Proofs\nA.1 Lemma One\nmore",
-    ]
-    found = [(h.title, h.level, h.page) for h in detect_headings(pages)]
-    assert found == [
-        ("1 Introduction", 1, 1),
-        ("2 Method", 1, 1),
-        ("2.1 Setup", 2, 1),
-        ("3 Results", 1, 1),
-        ("References", 1, 1),
-        ("Appendix A Extra Proofs", 1, 2),
-        ("A.1 Lemma One", 2, 2),
-    ]
-
-
-def test_detect_roman_numbered_headings() -> None:
-    pages = [
-        "I. INTRODUCTION\ntext\nII. A NEW WIDGET FRAMEWORK\nIV. Not Next\n"
-        "III. EXPERIMENTS\nIV. CONCLUSION\nREFERENCES\n[1] A. B. C. 2020."
-    ]
-    found = [h.title for h in detect_headings(pages)]
-    assert found == [
-        "I. INTRODUCTION",
-        "II. A NEW WIDGET FRAMEWORK",
-        "III. EXPERIMENTS",
-        "IV. CONCLUSION",
-        "REFERENCES",
-    ]
-
-
-def test_count_references_styles() -> None:
-    assert count_references("References\n[1] A\n[2] B\n[3] C") == 3
-    assert count_references("References\n1. Smith, J. X.\n2. Doe, K. Y.\n3. Roe. Z.") == 3
-    author_year = (
-        "References\nSmith, J. (2020). A paper.\nIn Proceedings.\nDoe, K. and Roe, L. 2019. B."
-    )
-    assert count_references(author_year) == 2
-    one_per_line = "References\nGNOME The GNOME desktop,\nhttp://www.gnome.org\nKDE The KDE one\n17"
-    assert count_references(one_per_line) == 2
-
-
-def test_sample_markdown_paper() -> None:
-    sample = DATA / "paper" / "widgets.md"
-    paper = load_paper(sample)
-    assert paper.title == "Sparse Widgets for Dense Retrieval"
-    assert [s.title for s in paper.sections if s.level == 2][:3] == [
-        "Abstract",
-        "1 Introduction",
-        "2 Related Work",
-    ]
-    assert paper.reference_count == 3
-    assert "Karpukhin" not in paper.body_text() and "0.720" in paper.body_text()

@@ -1,4 +1,5 @@
-"""``assistants paper ...`` through click's CliRunner against the test server."""
+"""``assistants paper ...`` through click's CliRunner against the test server: every command,
+--output checked before anything is sent, warnings on stderr, folder runs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from deepseek_server import DeepSeekServer, Reply
 from paper_replies import responder, review_json
 
 from assistants.cli import cli
+from assistants.config import load_settings
+from assistants.paper.batch import analyze_folder
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +30,10 @@ def srv(server: DeepSeekServer) -> DeepSeekServer:
 
 def run(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(cli, ["paper", *args], input=input, catch_exceptions=False)
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return load_settings(cache_enabled=False, ledger_enabled=False)
 
 
 def test_every_command_has_help() -> None:
@@ -74,6 +81,14 @@ def test_chat_reads_questions_from_a_pipe(srv: DeepSeekServer, spec: pdfs.PaperS
     assert "prefix cache" in result.stderr
 
 
+def test_chat_json_is_one_object_per_line(server: DeepSeekServer, spec: pdfs.PaperSpec) -> None:
+    server.responder = responder
+    result = run("chat", str(spec.path), "-f", "json", "--no-cache", input="One?\n\nTwo?\n")
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == ["One?", "Two?"]
+
+
 def test_review_with_ensemble(srv: DeepSeekServer, spec: pdfs.PaperSpec) -> None:
     srv.responder = None
     srv.enqueue(*(Reply(review_json()) for _ in range(3)))
@@ -82,6 +97,23 @@ def test_review_with_ensemble(srv: DeepSeekServer, spec: pdfs.PaperSpec) -> None
     assert len(srv.chat_requests) == 3
     assert "| Overall | 6 / 10 |" in result.stdout
     assert "ensemble of 2" in result.stdout
+
+
+def test_ask_and_review_show_the_papers_warnings(server: DeepSeekServer, tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    for number in range(4):
+        pdf.add_page()
+        if number % 2 == 0:  # pages 2 and 4 are blank (scans without a text layer)
+            pdf.multi_cell(0, 6, f"Page {number + 1} text. " + pdfs.filler(number, 60))
+    pdf.output(str(tmp_path / "half.pdf"))
+    server.responder = responder
+    for args in (("ask", "What?"), ("review",), ("chat",)):
+        result = run(args[0], str(tmp_path / "half.pdf"), *args[1:], "--no-cache", input="Q?\n")
+        assert result.exit_code == 0, result.output
+        assert "warning: 2 of 4 pages have no text" in result.stderr
 
 
 def test_bad_input_is_one_line_with_exit_code_4(spec: pdfs.PaperSpec, tmp_path: Path) -> None:
@@ -99,6 +131,42 @@ def test_bad_input_is_one_line_with_exit_code_4(spec: pdfs.PaperSpec, tmp_path: 
     assert result.exit_code == 4 and "ocrmypdf" in result.stderr
 
 
+def test_single_file_output_to_a_folder_is_an_input_error_before_any_request(
+    server: DeepSeekServer, spec: pdfs.PaperSpec, tmp_path: Path
+) -> None:
+    server.responder = responder
+    result = run("analyze", str(spec.path), "-o", str(tmp_path))
+    assert result.exit_code == 4, result.output
+    assert "is a folder" in result.stderr
+    assert server.chat_requests == []
+
+
+def test_folder_output_onto_a_file_is_an_input_error_before_any_request(
+    server: DeepSeekServer, spec: pdfs.PaperSpec, tmp_path: Path
+) -> None:
+    server.responder = responder
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(spec.path.read_bytes())
+    target = tmp_path / "report.md"
+    target.write_text("keep me", "utf-8")
+    result = run("analyze", str(folder), "-o", str(target))
+    assert result.exit_code == 4, result.output
+    assert "not a folder" in result.stderr
+    assert server.chat_requests == []
+    assert target.read_text("utf-8") == "keep me"
+    for args in (
+        ("analyze", str(folder), "-o", str(target / "reports")),
+        ("analyze", str(folder / "a.pdf"), "-o", str(target / "a.md")),
+        ("ask", str(folder / "a.pdf"), "Why?", "-o", str(target / "a.md")),
+        ("review", str(folder / "a.pdf"), "-o", str(target / "sub" / "a.md")),
+    ):
+        result = run(*args)
+        assert result.exit_code == 4, result.output
+        assert f"{target} is not a writable folder" in result.stderr
+    assert server.chat_requests == []
+
+
 def test_folder_writes_reports_and_exits_7_on_failures(
     srv: DeepSeekServer, spec: pdfs.PaperSpec, tmp_path: Path
 ) -> None:
@@ -113,3 +181,21 @@ def test_folder_writes_reports_and_exits_7_on_failures(
     assert "b.pdf: " in result.stdout
     assert (out / "a.txt").is_file() and (out / "index.txt").is_file() is False
     assert (out / "index.md").is_file()
+
+
+def test_rerun_on_a_folder_does_not_analyse_its_own_reports(
+    server: DeepSeekServer, spec: pdfs.PaperSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.responder = responder
+    (tmp_path / "a.pdf").write_bytes(spec.path.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # the second run finds ./paper-reports from the first
+        result = run("analyze", ".", "--format", "markdown", "--no-cache")
+        assert result.exit_code == 0, result.output
+        assert "1 analysed, 0 failed" in result.stdout
+    assert len(server.chat_requests) == 2
+    batch = analyze_folder(tmp_path, settings=_settings(), exclude=[tmp_path / "paper-reports"])
+    assert [item.source for item in batch.items] == ["a.pdf"]
+    result = run("analyze", ".", "-o", ".", "--no-cache")  # reports next to the papers: works
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "a.txt").is_file()
