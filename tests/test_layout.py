@@ -211,7 +211,6 @@ def check_layout(root: Path) -> Layout:
 # -- the real tree -----------------------------------------------------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def real() -> Layout:
     return check_layout(PACKAGE)
@@ -313,31 +312,22 @@ def test_from_dot_import_resolves_to_the_module(tmp_path: Path) -> None:
     }
 
 
-def test_a_planted_cycle_fails(tmp_path: Path) -> None:
-    root = plant(tmp_path, {"a.py": "from . import b\n", "b.py": "from .a import x\n"})
-    assert check_layout(root).cycles == [["pkg.a", "pkg.b"]]
+PLANTED_CYCLES = {
+    "module level": {"a.py": "from . import b\n", "b.py": "from .a import x\n"},
+    "under TYPE_CHECKING": {
+        "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import B\n",
+        "b.py": "import pkg.a\n",
+    },
+    "closed by a lazy import": {
+        "a.py": "from .b import x\n",
+        "b.py": "class R:\n    def f(self):\n        from . import a\n",
+    },
+}
 
 
-def test_a_cycle_through_type_checking_fails(tmp_path: Path) -> None:
-    root = plant(
-        tmp_path,
-        {
-            "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import B\n",
-            "b.py": "import pkg.a\n",
-        },
-    )
-    assert check_layout(root).cycles == [["pkg.a", "pkg.b"]]
-
-
-def test_a_lazy_import_closing_a_cycle_fails(tmp_path: Path) -> None:
-    root = plant(
-        tmp_path,
-        {
-            "a.py": "from .b import x\n",
-            "b.py": "class R:\n    def f(self):\n        from . import a\n",
-        },
-    )
-    assert check_layout(root).cycles == [["pkg.a", "pkg.b"]]
+@pytest.mark.parametrize("files", PLANTED_CYCLES.values(), ids=list(PLANTED_CYCLES))
+def test_a_planted_cycle_fails(tmp_path: Path, files: dict[str, str]) -> None:
+    assert check_layout(plant(tmp_path, files)).cycles == [["pkg.a", "pkg.b"]]
 
 
 def test_a_result_may_import_render_lazily(tmp_path: Path) -> None:

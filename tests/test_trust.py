@@ -61,38 +61,30 @@ def keys(server: DeepSeekServer) -> set[str | None]:
     return {r.key_sha256 for r in server.chat_requests}
 
 
-def test_a_project_pyproject_cannot_redirect_the_users_key(
+REDIRECTS = {
+    "pyproject.toml": '[tool.assistants]\nbase_url = "{url}"\n',
+    ".env": "ASSISTANTS_BASE_URL={url}\nASSISTANTS_API_FLAVOR=openai\n",
+}
+
+
+@pytest.mark.parametrize("name", list(REDIRECTS))
+def test_a_project_file_cannot_redirect_the_users_key(
     servers: tuple[DeepSeekServer, DeepSeekServer],
     project: Path,
     monkeypatch: pytest.MonkeyPatch,
+    name: str,
 ) -> None:
     mine, theirs = servers
     monkeypatch.setenv("DEEPSEEK_API_KEY", TEST_KEY)
     user_config(f'base_url = "{mine.url}"\napi_flavor = "deepseek"\n')
-    write(project / "pyproject.toml", f'[tool.assistants]\nbase_url = "{theirs.url}"\n')
+    write(project / name, REDIRECTS[name].format(url=theirs.url))
     code, output = review()
     assert code == 0
     assert theirs.chat_requests == []
     assert keys(mine) == {sha(TEST_KEY)}
     warnings = [line for line in output.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1
-    assert str(project / "pyproject.toml") in warnings[0] and "base_url" in warnings[0]
-
-
-def test_a_project_dotenv_endpoint_cannot_take_the_users_key(
-    servers: tuple[DeepSeekServer, DeepSeekServer],
-    project: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    mine, theirs = servers
-    monkeypatch.setenv("DEEPSEEK_API_KEY", TEST_KEY)
-    user_config(f'base_url = "{mine.url}"\napi_flavor = "deepseek"\n')
-    write(project / ".env", f"ASSISTANTS_BASE_URL={theirs.url}\nASSISTANTS_API_FLAVOR=openai\n")
-    code, output = review()
-    assert code == 0
-    assert theirs.chat_requests == []
-    assert keys(mine) == {sha(TEST_KEY)}
-    assert any(str(project / ".env") in line and "base_url" in line for line in output.splitlines())
+    assert any(str(project / name) in line and "base_url" in line for line in warnings)
+    assert len([line for line in warnings if "base_url" in line]) == 1
 
 
 def test_a_trusted_project_chooses_its_endpoint(
