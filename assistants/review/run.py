@@ -889,7 +889,7 @@ def review_path(
     secrets: Counter[str] = Counter()
     docs: dict[str, _Doc] = {}
     for src in selection.files:
-        red = redact(src.text)
+        red = redact(src.text, src.path)
         secrets.update(red.kinds)
         docs[src.path] = _Doc(src.path, src.language, red.text.split("\n"))
         if docs[src.path].lines and docs[src.path].lines[-1] == "":
@@ -1004,7 +1004,7 @@ def review_diff(
                 SkippedFile(path=df.path, reason="excluded", detail=_skip_detail("excluded", ""))
             )
             continue
-        red = redact(df.text)
+        red = redact(df.text, df.path)
         lines = red.text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -1014,7 +1014,7 @@ def review_diff(
                 secrets.update(_REDACTED.findall(line))
         removed: dict[int, list[str]] = {}
         for n, old in df.removed.items():
-            red_old = redact("\n".join(old))
+            red_old = redact("\n".join(old), df.path)
             secrets.update(red_old.kinds)
             removed[n] = red_old.text.split("\n")
         docs[df.path] = _Doc(df.path, df.language, lines, ranges)
