@@ -19,6 +19,7 @@ import pathspec
 
 from .. import git
 from ..errors import InputError
+from .notebooks import is_notebook, notebook_source
 from .secrets import is_env_file
 
 __all__ = [
@@ -366,7 +367,8 @@ def select_files(
         if full.is_dir():
             selection.skipped.append(SkippedPath(printable(rel), "submodule"))
             continue
-        skip = check_name(rel, explicit=rel in explicit)
+        notebook = is_notebook(rel)  # reviewed as its cells' source (notebooks.py)
+        skip = check_name(rel, explicit=notebook or rel in explicit)
         if skip is not None:
             selection.skipped.append(skip)
             continue
@@ -375,11 +377,13 @@ def select_files(
         except OSError as exc_:
             selection.skipped.append(SkippedPath(rel, "missing", str(exc_.strerror or exc_)))
             continue
+        language = detect_language(rel) or "text"
+        if notebook:
+            data, language = notebook_source(data)
         text, skip = check_content(rel, data, max_bytes=max_bytes)
         if skip is not None or text is None:
             selection.skipped.append(skip or SkippedPath(rel, "empty"))
             continue
-        language = detect_language(rel) or "text"
         selection.files.append(SourceFile(rel, language, text, len(data)))
     selection.skipped.sort(key=lambda s: s.path)
     return selection

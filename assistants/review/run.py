@@ -270,7 +270,7 @@ def review_path(
     secrets: Counter[str] = Counter()
     docs: dict[str, Doc] = {}
     for src in selection.files:
-        red = redact(src.text)
+        red = redact(src.text, src.path)
         secrets.update(red.kinds)
         docs[src.path] = Doc.of(src.path, src.language, red.text)
     job = _Job(
@@ -338,12 +338,12 @@ def review_diff(
     docs: dict[str, Doc] = {}
     wanted = set(kept)
     for df in (f for f in selection.files if f.path in wanted):
-        doc = Doc.of(df.path, df.language, redact(df.text).text, added=set(df.added))
+        doc = Doc.of(df.path, df.language, redact(df.text, df.path).text, added=set(df.added))
         doc.allowed = [(a, min(b, len(doc.lines))) for a, b in df.ranges if a <= len(doc.lines)]
         for a, b in doc.allowed:  # count the redactions in what is sent, not the whole file
             secrets.update(redacted_kinds("\n".join(doc.lines[a - 1 : b])))
         for n, old in df.removed.items():
-            red_old = redact("\n".join(old))
+            red_old = redact("\n".join(old), df.path)
             secrets.update(red_old.kinds)
             doc.removed[n] = red_old.text.split("\n")
         docs[df.path] = doc
