@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..config import Settings, load_settings
 from ..llm import LLM, Reply, Usage, run_sync
+from ..llm.tokens import MESSAGE_OVERHEAD, count_message_tokens, count_tokens_batch
 from ..prompts import language_name, render
 from .check import Verifier, can_stop_early, group_answers
 from .extract import extract_answer, reference_answer, to_plain
@@ -48,19 +51,19 @@ FATAL_ERRORS = (
 
 
 # --------------------------------------------------------------------------- requests
+def _system_prompt(settings: Settings) -> str:
+    return render(
+        "math/system.j2", prompts_dir=settings.prompts_dir, language=language_name(settings.lang)
+    )
+
+
+def _user_message(problem: str, settings: Settings) -> str:
+    return render("math/user.j2", prompts_dir=settings.prompts_dir, problem=problem)
+
+
 def _messages(problem: str, settings: Settings) -> list[tuple[str, str]]:
     # static instructions first (prefix cache), the problem last
-    return [
-        (
-            "system",
-            render(
-                "math/system.j2",
-                prompts_dir=settings.prompts_dir,
-                language=language_name(settings.lang),
-            ),
-        ),
-        ("user", render("math/user.j2", prompts_dir=settings.prompts_dir, problem=problem)),
-    ]
+    return [("system", _system_prompt(settings)), ("user", _user_message(problem, settings))]
 
 
 def math_llm(settings: Settings | None, model: BaseChatModel | None) -> LLM:
@@ -383,34 +386,84 @@ def solve_math(
     )
 
 
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+ESTIMATE_CHUNK = 1024  # messages tokenized per batch call
+
+
+def _token_counts(texts: Iterable[str]) -> Iterator[int]:
+    """:func:`~assistants.llm.tokens.count_tokens` of each text, in order, in batches: a
+    worker thread tokenizes one chunk while the next is being read (never more than that)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="assistants-tokens") as pool:
+        ahead: Future[list[int]] | None = None
+        for chunk in _chunks(texts, ESTIMATE_CHUNK):
+            counting = pool.submit(count_tokens_batch, chunk)
+            if ahead is not None:
+                yield from ahead.result()
+            ahead = counting
+        if ahead is not None:
+            yield from ahead.result()
+
+
 def estimate_math(
-    problems: list[str],
+    problems: Iterable[str],
     *,
     samples: int | None = None,
     settings: Settings | None = None,
     output_tokens: int | None = None,
 ) -> MathEstimate:
-    """Offline estimate of requests, tokens and cost (``--dry-run``); needs no key."""
+    """Offline estimate of requests, tokens and cost (``--dry-run``); needs no key.
+
+    ``problems`` is read once, as a stream, so a generator over a large file is estimated in
+    constant memory. Every request is the same system prompt plus the problem's user message:
+    the system prompt is counted once, the user messages in batches; the totals are those of
+    :meth:`~assistants.llm.LLM.estimate` on each request.
+    """
     llm = math_llm(settings, None)
     k = check_samples(samples, llm.settings)
     per_reply = output_tokens or llm.settings.math.estimate_output_tokens
-    inputs = 0
+    when = datetime.now(timezone.utc)  # one price period for the whole estimate
+    system = first = ""
+
+    def users() -> Iterator[str]:
+        nonlocal system, first
+        for problem in problems:
+            message = _user_message(problem, llm.settings)
+            if not first:
+                system, first = _system_prompt(llm.settings), message
+            yield message
+
+    count = inputs = 0
     cost = 0.0
-    first = ""
-    system = ""
-    for problem in problems:
-        messages = _messages(problem, llm.settings)
-        if not first:
-            system, first = messages[0][1], messages[1][1]
-        est = llm.estimate(messages, output_tokens=per_reply)
-        inputs += est.input_tokens * k
-        cost += est.cost_usd * k
+    fixed: int | None = None
+    prices: dict[int, float] = {}  # by input tokens: one per distinct request size
+    for tokens in _token_counts(users()):
+        if fixed is None:
+            fixed = count_message_tokens([("system", system)]) + MESSAGE_OVERHEAD
+        request = fixed + tokens
+        price = prices.get(request)
+        if price is None:
+            price = prices[request] = llm.prices.cost(
+                llm.model_name, cache_hit=0, cache_miss=request, output=per_reply, when=when
+            )
+        inputs += request * k
+        cost += price * k
+        count += 1
     return MathEstimate(
         model=llm.model_name,
-        problems=len(problems),
-        requests=len(problems) * k,
+        problems=count,
+        requests=count * k,
         input_tokens=inputs,
-        output_tokens=per_reply * len(problems) * k,
+        output_tokens=per_reply * count * k,
         cost_usd=round(cost, 6),
         system_prompt=system,
         first_request=first,
