@@ -28,7 +28,14 @@ from ..config import Settings, load_settings
 from ..llm import Progress, Usage, run_sync
 from .extract import last_boxed, reference_answer
 from .models import EvalItem, EvalReport, MathEstimate, MathProblem
-from .solve import FATAL_ERRORS, check_samples, estimate_math, math_llm, solve_problem
+from .solve import (
+    FATAL_ERRORS,
+    check_samples,
+    estimate_math,
+    math_llm,
+    request_limit,
+    solve_problem,
+)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -287,12 +294,14 @@ async def aeval_math(
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
     progress: Progress | None = None,
+    concurrency: int | None = None,
 ) -> EvalReport:
     """Async :func:`eval_math`."""
     started = time.monotonic()
     problems = load_problems(file, limit=limit)
     llm = math_llm(settings, model)
     k = check_samples(samples, llm.settings)
+    limit_requests = request_limit(concurrency, llm.settings)
     out = Path(output) if output is not None else None
     if out is not None and out.is_dir():
         raise errors.InputError(f"{out} is a folder", hint="--output takes a file name")
@@ -306,7 +315,6 @@ async def aeval_math(
         previous, handle = _open_results(out, restart)
     resumed = _resumable(problems, previous, k)
     todo = [p for p in problems if p.id not in resumed]
-    limit_requests = asyncio.Semaphore(llm.settings.concurrency_for("math"))
     scored: dict[str, EvalItem] = {}
     failures: dict[str, str] = {}
     errors_seen: list[errors.AssistantsError] = []
@@ -412,6 +420,7 @@ def eval_math(
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
     progress: Progress | None = None,
+    concurrency: int | None = None,
 ) -> EvalReport:
     """Score a JSONL file of problems (``problem``/``question`` + ``answer``) and return the
     accuracy, per-item results, tokens and cost.
@@ -423,6 +432,10 @@ def eval_math(
     are not written, so the next run retries them; they raise
     :class:`~assistants.errors.PartialFailureError` carrying the report (or, when nothing at
     all could be scored, the first error itself).
+
+    ``concurrency``: requests in flight at once (default: the ``math.concurrency`` setting,
+    else the global one). Each item's ``latency_s`` counts from when its first request got
+    a slot, not the time it waited for one.
     """
     return run_sync(
         aeval_math(
@@ -434,5 +447,6 @@ def eval_math(
             settings=settings,
             model=model,
             progress=progress,
+            concurrency=concurrency,
         )
     )

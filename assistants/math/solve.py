@@ -41,6 +41,9 @@ __all__ = ["asolve_math", "estimate_math", "solve_math"]
 
 Callback = Callable[[str], None]
 
+# The clock of every latency (a seam for tests).
+_clock = time.monotonic
+
 # Errors that make every further request pointless: an eval stops at the first one.
 FATAL_ERRORS = (
     errors.ConfigError,
@@ -88,13 +91,18 @@ async def _sample(
     on_reasoning: Callback | None,
     on_content: Callback | None,
     on_retry: Callable[[], None] | None = None,
+    first_start: list[float] | None = None,
 ) -> _Run:
-    """One reply, classified; an empty answer is asked again once (never from the cache)."""
-    started = time.monotonic()
+    """One reply, classified; an empty answer is asked again once (never from the cache).
+    Its latency counts from when it gets its slot of ``limit``, not while it waits for one;
+    the first sample to get one notes the time in ``first_start``."""
     usage = Usage()
     attempts = 0
     reply: Reply | None = None
     async with limit:
+        started = _clock()
+        if first_start is not None and not first_start:
+            first_start.append(started)
         for attempt in range(2):
             attempts += 1
             if attempt and on_reasoning is not None:
@@ -133,7 +141,7 @@ async def _sample(
         attempts=attempts,
         cached=reply.cached,
         reasoning_chars=len(reply.reasoning or ""),
-        latency_s=round(time.monotonic() - started, 4),
+        latency_s=round(_clock() - started, 4),
     )
     return _Run(sample, reply, usage)
 
@@ -151,11 +159,12 @@ async def solve_problem(
     show_reasoning: bool = False,
 ) -> MathSolution:
     """One problem solved with ``samples`` replies under the shared ``limit``: what
-    :func:`solve_math` and every item of an eval run."""
+    :func:`solve_math` and every item of an eval run. Its latency counts from when its first
+    request gets a slot of ``limit``: time spent queued behind other problems is not in it."""
     if not problem.strip():
         raise errors.InputError("the problem is empty", hint="pass the problem text")
     settings = llm.settings
-    started = time.monotonic()
+    first_start: list[float] = []
     ref = reference_answer(reference) if reference is not None else None
     if ref == "":
         raise errors.InputError("the reference is empty", hint="e.g. --reference 0.5")
@@ -175,6 +184,7 @@ async def solve_problem(
             on_reasoning=on_reasoning if first else None,
             on_content=on_content if first else None,
             on_retry=on_retry if first else None,
+            first_start=first_start,
         )
 
     tasks = {asyncio.create_task(run(i)): i for i in range(samples)}
@@ -304,9 +314,19 @@ async def solve_problem(
         notes=notes,
         model=llm.model_name,
         usage=usage,
-        latency_s=round(time.monotonic() - started, 4),
+        latency_s=round(_clock() - first_start[0], 4) if first_start else 0.0,
         show_reasoning=show_reasoning,
     )
+
+
+def request_limit(concurrency: int | None, settings: Settings) -> asyncio.Semaphore:
+    """The requests in flight at once for math: ``concurrency`` (``-j``), else the
+    ``math.concurrency`` setting, else the global ``concurrency``."""
+    if concurrency is not None and concurrency < 1:
+        raise errors.InputError(
+            f"concurrency must be at least 1 (got {concurrency})", hint="use --concurrency 1.."
+        )
+    return asyncio.Semaphore(settings.concurrency_for("math", concurrency))
 
 
 def check_samples(samples: int | None, settings: Settings) -> int:
@@ -331,11 +351,12 @@ async def asolve_math(
     on_content: Callback | None = None,
     on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
+    concurrency: int | None = None,
 ) -> MathSolution:
     """Async :func:`solve_math`."""
     llm = math_llm(settings, model)
     k = check_samples(samples, llm.settings)
-    limit = asyncio.Semaphore(llm.settings.concurrency_for("math"))
+    limit = request_limit(concurrency, llm.settings)
     return await solve_problem(
         llm,
         problem,
@@ -360,6 +381,7 @@ def solve_math(
     on_content: Callback | None = None,
     on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
+    concurrency: int | None = None,
 ) -> MathSolution:
     """Solve ``problem`` in thinking mode and return a checked :class:`MathSolution`.
 
@@ -369,7 +391,8 @@ def solve_math(
     GSM8K's ``#### 18``). ``on_reasoning`` / ``on_content`` receive the first sample's text
     as it streams; ``on_retry`` is called when a stream broke after text was shown and the
     request starts over (reset the display then; without it such a reply is not retried).
-    ``model`` injects a LangChain chat model (tests).
+    ``concurrency``: samples in flight at once (default: the ``math.concurrency`` setting,
+    else the global one). ``model`` injects a LangChain chat model (tests).
     """
     return run_sync(
         asolve_math(
@@ -382,6 +405,7 @@ def solve_math(
             on_content=on_content,
             on_retry=on_retry,
             show_reasoning=show_reasoning,
+            concurrency=concurrency,
         )
     )
 
