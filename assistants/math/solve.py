@@ -457,22 +457,21 @@ def estimate_math(
     per_reply = output_tokens or llm.settings.math.estimate_output_tokens
     when = datetime.now(timezone.utc)  # one price period for the whole estimate
     system = first = ""
+    fixed = 0  # the system message and the user message's overhead
 
     def users() -> Iterator[str]:
-        nonlocal system, first
+        nonlocal system, first, fixed
         for problem in problems:
             message = _user_message(problem, llm.settings)
             if not first:
                 system, first = _system_prompt(llm.settings), message
+                fixed = count_message_tokens([("system", system)]) + MESSAGE_OVERHEAD
             yield message
 
     count = inputs = 0
     cost = 0.0
-    fixed: int | None = None
     prices: dict[int, float] = {}  # by input tokens: one per distinct request size
     for tokens in _token_counts(users()):
-        if fixed is None:
-            fixed = count_message_tokens([("system", system)]) + MESSAGE_OVERHEAD
         request = fixed + tokens
         price = prices.get(request)
         if price is None:
