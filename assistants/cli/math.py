@@ -26,6 +26,18 @@ from ._common import (
 if TYPE_CHECKING:
     from ..math.models import MathEstimate
 
+
+def _concurrency_option(what: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--concurrency",
+        "-j",
+        type=click.IntRange(1, 256),
+        default=None,
+        help=f"{what} in flight at once [default: the math.concurrency setting, else the "
+        "global concurrency].",
+    )
+
+
 SAMPLES_HELP = (
     "Self-consistency: solve K times in parallel, group the answers by mathematical "
     "equivalence and keep the majority (default: the math.samples setting, 1)."
@@ -108,6 +120,7 @@ def _read_problem(problem: str | None) -> str:
 @math.command()
 @click.argument("problem", required=False)
 @click.option("--samples", "-k", type=click.IntRange(1, 64), default=None, help=SAMPLES_HELP)
+@_concurrency_option("Samples")
 @click.option(
     "--reference",
     "-r",
@@ -126,6 +139,7 @@ def _read_problem(problem: str | None) -> str:
 def solve(
     problem: str | None,
     samples: int | None,
+    concurrency: int | None,
     reference: str | None,
     show_reasoning: bool,
     fmt: str,
@@ -161,6 +175,7 @@ def solve(
             on_content=live.on_content,
             on_retry=live.restart,
             show_reasoning=show_reasoning,
+            concurrency=concurrency,
         )
     _emit_result(sol, fmt, output)
 
@@ -173,6 +188,7 @@ def solve(
 )
 @click.option("--limit", "-n", type=click.IntRange(1), default=None, help="Only the first N.")
 @click.option("--samples", "-k", type=click.IntRange(1, 64), default=None, help=SAMPLES_HELP)
+@_concurrency_option("Requests")
 @click.option(
     "--output",
     "-o",
@@ -191,6 +207,7 @@ def eval_(
     file: Path | None,
     limit: int | None,
     samples: int | None,
+    concurrency: int | None,
     output: Path | None,
     restart: bool,
     report: Path | None,
@@ -208,6 +225,7 @@ def eval_(
     Examples:
       assistants math eval --limit 10
       assistants math eval problems.jsonl --samples 5 --output results.jsonl
+      assistants math eval problems.jsonl -j 4
     """
     from ..errors import PartialFailureError
     from ..math.eval import default_output, estimate_eval, eval_math, sample_file
@@ -240,6 +258,7 @@ def eval_(
                 restart=restart,
                 settings=settings,
                 progress=update,
+                concurrency=concurrency,
             )
     except PartialFailureError as exc:
         if exc.result is not None:

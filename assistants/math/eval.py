@@ -16,8 +16,10 @@ run with the same file skips what is already there.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -26,7 +28,14 @@ from ..config import Settings, load_settings
 from ..llm import Progress, Usage, run_sync
 from .extract import last_boxed, reference_answer
 from .models import EvalItem, EvalReport, MathEstimate, MathProblem
-from .solve import FATAL_ERRORS, check_samples, estimate_math, math_llm, solve_problem
+from .solve import (
+    FATAL_ERRORS,
+    check_samples,
+    estimate_math,
+    math_llm,
+    request_limit,
+    solve_problem,
+)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -36,6 +45,7 @@ __all__ = [
     "default_output",
     "estimate_eval",
     "eval_math",
+    "iter_problems",
     "load_problems",
     "pending_problems",
     "sample_file",
@@ -59,18 +69,39 @@ def load_problems(path: str | Path, *, limit: int | None = None) -> list[MathPro
     """Read a JSONL file of problems: ``problem`` or ``question``, plus ``answer`` (GSM8K's
     ``... #### n`` understood), ``reference`` or a ``solution`` with a ``\\boxed{}``; ``id``
     is optional (default: the line number)."""
+    return list(iter_problems(path, limit=limit))
+
+
+def iter_problems(path: str | Path, *, limit: int | None = None) -> Iterator[MathProblem]:
+    """:func:`load_problems` one line at a time: the file is read as a stream (only the ids
+    seen so far are kept, to refuse a duplicate). The path and ``limit`` are checked at once;
+    a bad line is reported when the stream reaches it."""
     file = Path(path)
     if not file.is_file():
         raise errors.InputError(f"{file}: no such file", hint="pass a JSONL file of problems")
     if limit is not None and limit < 1:
         raise errors.InputError(f"--limit must be at least 1 (got {limit})")
-    problems: list[MathProblem] = []
-    seen: set[str] = set()
+    return _problems(file, limit)
+
+
+def _lines(file: Path, not_text: errors.InputError) -> Iterator[tuple[int, str, str]]:
+    """(number, line, physical line) one at a time, numbered as ``str.splitlines()`` numbers
+    the whole text (universal newlines; a line separator such as U+2028 splits a line);
+    ``not_text`` is raised at the first byte that is not UTF-8."""
+    number = 0
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
+        with file.open(encoding="utf-8") as handle:
+            for physical in handle:
+                for line in physical.splitlines():
+                    number += 1
+                    yield number, line, physical
     except UnicodeDecodeError:
-        raise errors.InputError(f"{file}: not a UTF-8 text file") from None
-    for number, line in enumerate(lines, 1):
+        raise not_text from None
+
+
+def _problems(file: Path, limit: int | None) -> Iterator[MathProblem]:
+    seen: set[str] = set()
+    for number, line, _ in _lines(file, errors.InputError(f"{file}: not a UTF-8 text file")):
         if not line.strip():
             continue
         try:
@@ -106,42 +137,59 @@ def load_problems(path: str | Path, *, limit: int | None = None) -> list[MathPro
         if item_id in seen:
             raise errors.InputError(f"{file}:{number}: duplicate id {item_id!r}")
         seen.add(item_id)
-        problems.append(MathProblem(id=item_id, line=number, problem=text, reference=ref))
-        if limit is not None and len(problems) >= limit:
-            break
-    if not problems:
+        yield MathProblem(id=item_id, line=number, problem=text, reference=ref)
+        if limit is not None and len(seen) >= limit:
+            return
+    if not seen:
         raise errors.InputError(f"{file}: no problems found")
-    return problems
 
 
-def _read_results(output: Path) -> dict[str, EvalItem]:
-    """Items already scored in ``output`` (the newest line of an id wins); a torn line (an
-    interrupted write) is ignored. A file with no result line at all is refused: appending to
-    it would mix our results into someone else's data."""
-    done: dict[str, EvalItem] = {}
+def _results(output: Path) -> Iterator[EvalItem]:
+    """The items of a results file in order, read as a stream; a torn line (an interrupted
+    write) is skipped. A file with no result line at all is refused: appending to it would
+    mix our results into someone else's data."""
     if not output.is_file():
-        return done
-    try:
-        text = output.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise errors.InputError(
-            f"{output}: not a results file of `math eval` (not UTF-8 text)",
-            hint="choose another --output, or --restart to replace it",
-        ) from None
-    for line in text.splitlines():
+        return
+    found = written = False
+    last = ""
+    not_ours = "choose another --output, or --restart to replace it"
+    not_text = errors.InputError(
+        f"{output}: not a results file of `math eval` (not UTF-8 text)", hint=not_ours
+    )
+    for _, line, physical in _lines(output, not_text):
+        written = written or bool(line.strip())
+        last = physical
         if not line.strip():
             continue
         try:
             item = EvalItem.model_validate_json(line)
         except ValueError:
             continue
-        done[item.id] = item
-    if not done and text.strip() and text.endswith("\n"):
+        found = True
+        yield item
+    if not found and written and last.endswith("\n"):
         raise errors.InputError(
             f"{output}: not a results file of `math eval` (no line is a scored item)",
-            hint="choose another --output, or --restart to replace it",
+            hint=not_ours,
         )
-    return done
+
+
+def _read_results(output: Path) -> dict[str, EvalItem]:
+    """Items already scored in ``output`` (the newest line of an id wins)."""
+    return {item.id: item for item in _results(output)}
+
+
+def _fingerprint(problem: str, reference: str) -> bytes:
+    return hashlib.blake2b(json.dumps([problem, reference]).encode(), digest_size=16).digest()
+
+
+def _resume_index(output: Path) -> dict[str, tuple[bytes, int | None]]:
+    """What :func:`_resumable` compares, kept small for a large results file: per id (the
+    newest line wins) a fingerprint of its problem and reference, and its samples."""
+    return {
+        item.id: (_fingerprint(item.problem, item.reference), item.samples)
+        for item in _results(output)
+    }
 
 
 def _resumable(
@@ -159,14 +207,35 @@ def _resumable(
     }
 
 
+class _Pending:
+    """The problems an eval writing to ``output`` would still solve, as a stream; the others
+    (resumed from ``output``) are counted in ``resumed``. Holds only a fingerprint per id of
+    the results file, never the problems."""
+
+    def __init__(self, output: Path | None, samples: int) -> None:
+        self.done = _resume_index(output) if output is not None else {}
+        self.samples = samples
+        self.resumed = 0
+
+    def __call__(self, problems: Iterable[MathProblem]) -> Iterator[MathProblem]:
+        for p in problems:
+            fingerprint, samples = self.done.get(p.id, (None, None))
+            if (
+                fingerprint is not None
+                and samples in (None, self.samples)
+                and fingerprint == _fingerprint(p.problem, p.reference)
+            ):
+                self.resumed += 1
+            else:
+                yield p
+
+
 def pending_problems(
     problems: list[MathProblem], output: str | Path | None, *, samples: int = 1
 ) -> list[MathProblem]:
     """The problems an eval writing to ``output`` would still solve (the others are resumed
     from it); what ``math eval --dry-run`` estimates."""
-    previous = _read_results(Path(output)) if output is not None else {}
-    done = _resumable(problems, previous, samples)
-    return [p for p in problems if p.id not in done]
+    return list(_Pending(Path(output) if output is not None else None, samples)(problems))
 
 
 def _open_results(out: Path, restart: bool) -> tuple[dict[str, EvalItem], TextIO]:
@@ -205,13 +274,12 @@ def estimate_eval(
     and cost, computed offline (no key needed). Problems already scored in ``output`` would be
     resumed, not sent: they are counted in ``resumed``."""
     settings = settings or load_settings()
-    problems = load_problems(file, limit=limit)
-    results = None if restart or output is None or Path(output).is_dir() else output
-    todo = pending_problems(
-        problems, results, samples=settings.math.samples if samples is None else samples
-    )
-    est = estimate_math([p.problem for p in todo], samples=samples, settings=settings)
-    est.resumed = len(problems) - len(todo)
+    problems = iter_problems(file, limit=limit)
+    results = None if restart or output is None or Path(output).is_dir() else Path(output)
+    pending = _Pending(results, settings.math.samples if samples is None else samples)
+    todo = (p.problem for p in pending(problems))
+    est = estimate_math(todo, samples=samples, settings=settings)
+    est.resumed = pending.resumed
     return est
 
 
@@ -226,12 +294,14 @@ async def aeval_math(
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
     progress: Progress | None = None,
+    concurrency: int | None = None,
 ) -> EvalReport:
     """Async :func:`eval_math`."""
     started = time.monotonic()
     problems = load_problems(file, limit=limit)
     llm = math_llm(settings, model)
     k = check_samples(samples, llm.settings)
+    limit_requests = request_limit(concurrency, llm.settings)
     out = Path(output) if output is not None else None
     if out is not None and out.is_dir():
         raise errors.InputError(f"{out} is a folder", hint="--output takes a file name")
@@ -245,7 +315,6 @@ async def aeval_math(
         previous, handle = _open_results(out, restart)
     resumed = _resumable(problems, previous, k)
     todo = [p for p in problems if p.id not in resumed]
-    limit_requests = asyncio.Semaphore(llm.settings.concurrency_for("math"))
     scored: dict[str, EvalItem] = {}
     failures: dict[str, str] = {}
     errors_seen: list[errors.AssistantsError] = []
@@ -351,6 +420,7 @@ def eval_math(
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
     progress: Progress | None = None,
+    concurrency: int | None = None,
 ) -> EvalReport:
     """Score a JSONL file of problems (``problem``/``question`` + ``answer``) and return the
     accuracy, per-item results, tokens and cost.
@@ -362,6 +432,10 @@ def eval_math(
     are not written, so the next run retries them; they raise
     :class:`~assistants.errors.PartialFailureError` carrying the report (or, when nothing at
     all could be scored, the first error itself).
+
+    ``concurrency``: requests in flight at once (default: the ``math.concurrency`` setting,
+    else the global one). Each item's ``latency_s`` counts from when its first request got
+    a slot, not the time it waited for one.
     """
     return run_sync(
         aeval_math(
@@ -373,5 +447,6 @@ def eval_math(
             settings=settings,
             model=model,
             progress=progress,
+            concurrency=concurrency,
         )
     )

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..config import Settings, load_settings
 from ..llm import LLM, Reply, Usage, run_sync
+from ..llm.tokens import MESSAGE_OVERHEAD, count_message_tokens, count_tokens_batch
 from ..prompts import language_name, render
 from .check import Verifier, can_stop_early, group_answers
 from .extract import extract_answer, reference_answer, to_plain
@@ -38,6 +41,9 @@ __all__ = ["asolve_math", "estimate_math", "solve_math"]
 
 Callback = Callable[[str], None]
 
+# The clock of every latency (a seam for tests).
+_clock = time.monotonic
+
 # Errors that make every further request pointless: an eval stops at the first one.
 FATAL_ERRORS = (
     errors.ConfigError,
@@ -48,19 +54,19 @@ FATAL_ERRORS = (
 
 
 # --------------------------------------------------------------------------- requests
+def _system_prompt(settings: Settings) -> str:
+    return render(
+        "math/system.j2", prompts_dir=settings.prompts_dir, language=language_name(settings.lang)
+    )
+
+
+def _user_message(problem: str, settings: Settings) -> str:
+    return render("math/user.j2", prompts_dir=settings.prompts_dir, problem=problem)
+
+
 def _messages(problem: str, settings: Settings) -> list[tuple[str, str]]:
     # static instructions first (prefix cache), the problem last
-    return [
-        (
-            "system",
-            render(
-                "math/system.j2",
-                prompts_dir=settings.prompts_dir,
-                language=language_name(settings.lang),
-            ),
-        ),
-        ("user", render("math/user.j2", prompts_dir=settings.prompts_dir, problem=problem)),
-    ]
+    return [("system", _system_prompt(settings)), ("user", _user_message(problem, settings))]
 
 
 def math_llm(settings: Settings | None, model: BaseChatModel | None) -> LLM:
@@ -85,13 +91,18 @@ async def _sample(
     on_reasoning: Callback | None,
     on_content: Callback | None,
     on_retry: Callable[[], None] | None = None,
+    first_start: list[float] | None = None,
 ) -> _Run:
-    """One reply, classified; an empty answer is asked again once (never from the cache)."""
-    started = time.monotonic()
+    """One reply, classified; an empty answer is asked again once (never from the cache).
+    Its latency counts from when it gets its slot of ``limit``, not while it waits for one;
+    the first sample to get one notes the time in ``first_start``."""
     usage = Usage()
     attempts = 0
     reply: Reply | None = None
     async with limit:
+        started = _clock()
+        if first_start is not None and not first_start:
+            first_start.append(started)
         for attempt in range(2):
             attempts += 1
             if attempt and on_reasoning is not None:
@@ -130,7 +141,7 @@ async def _sample(
         attempts=attempts,
         cached=reply.cached,
         reasoning_chars=len(reply.reasoning or ""),
-        latency_s=round(time.monotonic() - started, 4),
+        latency_s=round(_clock() - started, 4),
     )
     return _Run(sample, reply, usage)
 
@@ -148,11 +159,12 @@ async def solve_problem(
     show_reasoning: bool = False,
 ) -> MathSolution:
     """One problem solved with ``samples`` replies under the shared ``limit``: what
-    :func:`solve_math` and every item of an eval run."""
+    :func:`solve_math` and every item of an eval run. Its latency counts from when its first
+    request gets a slot of ``limit``: time spent queued behind other problems is not in it."""
     if not problem.strip():
         raise errors.InputError("the problem is empty", hint="pass the problem text")
     settings = llm.settings
-    started = time.monotonic()
+    first_start: list[float] = []
     ref = reference_answer(reference) if reference is not None else None
     if ref == "":
         raise errors.InputError("the reference is empty", hint="e.g. --reference 0.5")
@@ -172,6 +184,7 @@ async def solve_problem(
             on_reasoning=on_reasoning if first else None,
             on_content=on_content if first else None,
             on_retry=on_retry if first else None,
+            first_start=first_start,
         )
 
     tasks = {asyncio.create_task(run(i)): i for i in range(samples)}
@@ -301,9 +314,19 @@ async def solve_problem(
         notes=notes,
         model=llm.model_name,
         usage=usage,
-        latency_s=round(time.monotonic() - started, 4),
+        latency_s=round(_clock() - first_start[0], 4) if first_start else 0.0,
         show_reasoning=show_reasoning,
     )
+
+
+def request_limit(concurrency: int | None, settings: Settings) -> asyncio.Semaphore:
+    """The requests in flight at once for math: ``concurrency`` (``-j``), else the
+    ``math.concurrency`` setting, else the global ``concurrency``."""
+    if concurrency is not None and concurrency < 1:
+        raise errors.InputError(
+            f"concurrency must be at least 1 (got {concurrency})", hint="use --concurrency 1.."
+        )
+    return asyncio.Semaphore(settings.concurrency_for("math", concurrency))
 
 
 def check_samples(samples: int | None, settings: Settings) -> int:
@@ -328,11 +351,12 @@ async def asolve_math(
     on_content: Callback | None = None,
     on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
+    concurrency: int | None = None,
 ) -> MathSolution:
     """Async :func:`solve_math`."""
     llm = math_llm(settings, model)
     k = check_samples(samples, llm.settings)
-    limit = asyncio.Semaphore(llm.settings.concurrency_for("math"))
+    limit = request_limit(concurrency, llm.settings)
     return await solve_problem(
         llm,
         problem,
@@ -357,6 +381,7 @@ def solve_math(
     on_content: Callback | None = None,
     on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
+    concurrency: int | None = None,
 ) -> MathSolution:
     """Solve ``problem`` in thinking mode and return a checked :class:`MathSolution`.
 
@@ -366,7 +391,8 @@ def solve_math(
     GSM8K's ``#### 18``). ``on_reasoning`` / ``on_content`` receive the first sample's text
     as it streams; ``on_retry`` is called when a stream broke after text was shown and the
     request starts over (reset the display then; without it such a reply is not retried).
-    ``model`` injects a LangChain chat model (tests).
+    ``concurrency``: samples in flight at once (default: the ``math.concurrency`` setting,
+    else the global one). ``model`` injects a LangChain chat model (tests).
     """
     return run_sync(
         asolve_math(
@@ -379,38 +405,88 @@ def solve_math(
             on_content=on_content,
             on_retry=on_retry,
             show_reasoning=show_reasoning,
+            concurrency=concurrency,
         )
     )
 
 
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+ESTIMATE_CHUNK = 1024  # messages tokenized per batch call
+
+
+def _token_counts(texts: Iterable[str]) -> Iterator[int]:
+    """:func:`~assistants.llm.tokens.count_tokens` of each text, in order, in batches: a
+    worker thread tokenizes one chunk while the next is being read (never more than that)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="assistants-tokens") as pool:
+        ahead: Future[list[int]] | None = None
+        for chunk in _chunks(texts, ESTIMATE_CHUNK):
+            counting = pool.submit(count_tokens_batch, chunk)
+            if ahead is not None:
+                yield from ahead.result()
+            ahead = counting
+        if ahead is not None:
+            yield from ahead.result()
+
+
 def estimate_math(
-    problems: list[str],
+    problems: Iterable[str],
     *,
     samples: int | None = None,
     settings: Settings | None = None,
     output_tokens: int | None = None,
 ) -> MathEstimate:
-    """Offline estimate of requests, tokens and cost (``--dry-run``); needs no key."""
+    """Offline estimate of requests, tokens and cost (``--dry-run``); needs no key.
+
+    ``problems`` is read once, as a stream, so a generator over a large file is estimated in
+    constant memory. Every request is the same system prompt plus the problem's user message:
+    the system prompt is counted once, the user messages in batches; the totals are those of
+    :meth:`~assistants.llm.LLM.estimate` on each request.
+    """
     llm = math_llm(settings, None)
     k = check_samples(samples, llm.settings)
     per_reply = output_tokens or llm.settings.math.estimate_output_tokens
-    inputs = 0
+    when = datetime.now(timezone.utc)  # one price period for the whole estimate
+    system = first = ""
+    fixed = 0  # the system message and the user message's overhead
+
+    def users() -> Iterator[str]:
+        nonlocal system, first, fixed
+        for problem in problems:
+            message = _user_message(problem, llm.settings)
+            if not first:
+                system, first = _system_prompt(llm.settings), message
+                fixed = count_message_tokens([("system", system)]) + MESSAGE_OVERHEAD
+            yield message
+
+    count = inputs = 0
     cost = 0.0
-    first = ""
-    system = ""
-    for problem in problems:
-        messages = _messages(problem, llm.settings)
-        if not first:
-            system, first = messages[0][1], messages[1][1]
-        est = llm.estimate(messages, output_tokens=per_reply)
-        inputs += est.input_tokens * k
-        cost += est.cost_usd * k
+    prices: dict[int, float] = {}  # by input tokens: one per distinct request size
+    for tokens in _token_counts(users()):
+        request = fixed + tokens
+        price = prices.get(request)
+        if price is None:
+            price = prices[request] = llm.prices.cost(
+                llm.model_name, cache_hit=0, cache_miss=request, output=per_reply, when=when
+            )
+        inputs += request * k
+        cost += price * k
+        count += 1
     return MathEstimate(
         model=llm.model_name,
-        problems=len(problems),
-        requests=len(problems) * k,
+        problems=count,
+        requests=count * k,
         input_tokens=inputs,
-        output_tokens=per_reply * len(problems) * k,
+        output_tokens=per_reply * count * k,
         cost_usd=round(cost, 6),
         system_prompt=system,
         first_request=first,

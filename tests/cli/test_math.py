@@ -312,3 +312,32 @@ def test_report_never_overwrites_the_data(
     assert "would overwrite" in result.stderr
     assert data.read_text() == original and not out.exists()
     assert server.chat_requests == []
+
+
+@pytest.mark.parametrize(
+    ("command", "function"),
+    [(["solve", "2+2?"], "solve.solve_math"), (["eval", "--limit", "1"], "eval.eval_math")],
+)
+def test_concurrency_option_reaches_the_api(
+    server: DeepSeekServer, monkeypatch: pytest.MonkeyPatch, command: list[str], function: str
+) -> None:
+    import importlib
+
+    module_name, name = function.split(".")
+    module = importlib.import_module(f"assistants.math.{module_name}")
+    real = getattr(module, name)
+    seen: list[Any] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("concurrency"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    server.responder = lambda body: Reply("\\boxed{4}")
+    assert run("math", *command, "-j", "3").exit_code == 0
+    assert run("math", *command, "--concurrency", "1").exit_code == 0
+    assert run("math", *command).exit_code == 0
+    assert seen == [3, 1, None]
+    bad = run("math", *command, "-j", "0")
+    assert bad.exit_code == 2
+    assert "--concurrency" in bad.output

@@ -4,6 +4,7 @@ results file and resume."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -415,3 +416,105 @@ def test_estimate_counts_only_what_an_eval_would_still_send(
 
 def test_default_results_file_is_named_after_the_problems() -> None:
     assert default_output(Path("data/gsm8k.jsonl")) == Path("gsm8k.results.jsonl")
+
+
+def test_streamed_estimate_equals_a_count_of_each_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistants.llm import LLM
+    from assistants.math import eval as evaluation
+    from assistants.math import solve
+
+    # no peak hours in the price table, so both counts price every request alike
+    prices = json.loads((sample_file().parent / "prices.json").read_text())
+    prices.pop("peak", None)
+    (tmp_path / "prices.json").write_text(json.dumps(prices))
+    settings = load_settings(price_file=tmp_path / "prices.json")
+    monkeypatch.setattr(solve, "ESTIMATE_CHUNK", 3)  # several batches and a partial one
+    texts = ["What is 2+2?", "Ünïcödé: √2 · π ≈ 3.14159?", "x" * 3000, "  spaced  \n out  ", "½"]
+    data = tmp_path / "p.jsonl"
+    rows = [{"question": f"{text} #{i}", "answer": i} for i, text in enumerate(texts * 2)]
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "r.jsonl"
+    out.write_text(  # the first two are already scored, with 2 samples
+        "".join(
+            EvalItem(
+                id=p.id,
+                line=p.line,
+                problem=p.problem,
+                reference=p.reference,
+                correct=True,
+                status="matches_reference",
+                samples=2,
+            ).model_dump_json()
+            + "\n"
+            for p in load_problems(data, limit=2)
+        )
+    )
+    monkeypatch.setattr(evaluation, "load_problems", None)  # the dry run never lists them all
+
+    est = estimate_eval(data, samples=2, output=out, settings=settings)
+
+    llm = LLM("reasoner", task="math", settings=settings)
+    direct = [
+        llm.estimate(solve._messages(p.problem, settings), output_tokens=est.output_tokens // 16)
+        for p in evaluation.iter_problems(data)
+    ][2:]
+    assert (est.problems, est.requests, est.resumed) == (8, 16, 2)
+    assert est.input_tokens == sum(2 * e.input_tokens for e in direct)
+    assert est.cost_usd == round(sum(2 * e.cost_usd for e in direct), 6)
+    assert est.first_request == solve._messages(texts[2] + " #2", settings)[1][1]
+    assert est.system_prompt == solve._messages("", settings)[0][1]
+
+
+def test_problem_lines_are_numbered_as_in_the_file(tmp_path: Path) -> None:
+    data = tmp_path / "p.jsonl"
+    rows = [json.dumps({"question": f"q{i}?", "answer": i}) for i in range(3)]
+    data.write_bytes(f"{rows[0]}\r\n\r\n{rows[1]}\r{rows[2]}".encode())  # no final newline
+    problems = load_problems(data)
+    assert [(p.id, p.line, p.problem) for p in problems] == [
+        ("1", 1, "q0?"),
+        ("3", 3, "q1?"),
+        ("4", 4, "q2?"),
+    ]
+    assert [p.id for p in load_problems(data, limit=2)] == ["1", "3"]
+
+
+# --------------------------------------------------------------------------- concurrency
+def test_item_latency_excludes_the_time_queued(
+    server: DeepSeekServer, tmp_path: Path, request_clock: Any
+) -> None:
+    by_problem = {problem: reply for problem, _, reply in ITEMS[:3]}
+    finished = threading.Condition()
+    done = [0]
+
+    def progress(count: int, total: int) -> None:
+        with finished:
+            done[0] = count
+            finished.notify_all()
+
+    def respond(body: dict[str, Any]) -> Reply:
+        # An item's answer is checked after its slot is free, while the next request may
+        # already run: that request waits here until the item is done, so the fake clock
+        # cannot tick inside another item's latency.
+        with finished:
+            finished.wait_for(lambda: done[0] >= request_clock.now, timeout=30)
+        request_clock.tick()  # one "second" per request, whatever the real time
+        text = str(body["messages"][-1]["content"])
+        return next(reply for problem, reply in by_problem.items() if problem in text)
+
+    server.responder = respond
+    server.latency = 0.05  # the three really queue behind each other
+    settings = load_settings(math={"concurrency": 8})
+    report = eval_math(
+        _write(tmp_path / "p.jsonl"), limit=3, concurrency=1, settings=settings, progress=progress
+    )
+    # one at a time (-j 1 wins over the setting), and each latency is its own request only:
+    # counted from the queue, they would read 1, 2 and 3 requests
+    assert request_clock.now == 3
+    assert sorted(item.latency_s for item in report.items) == [1.0, 1.0, 1.0]
+
+
+def test_concurrency_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(errors.InputError, match="concurrency"):
+        eval_math(_write(tmp_path / "p.jsonl"), concurrency=0)

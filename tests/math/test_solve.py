@@ -313,3 +313,24 @@ def test_a_retried_empty_answer_streams_its_reasoning_apart(server: DeepSeekServ
     )
     assert "".join(pieces) == "first try.\n\nsecond try."
     assert sol.answer == "4"
+
+
+def test_sample_latency_excludes_the_time_queued(
+    server: DeepSeekServer, request_clock: Any
+) -> None:
+    answers = iter(["\\boxed{1}", "\\boxed{2}", "\\boxed{3}"])  # no early stop
+
+    def respond(body: dict[str, Any]) -> Reply:
+        request_clock.tick()
+        return Reply(next(answers), reasoning="r")
+
+    server.responder = respond
+    sol = solve_math("x?", samples=3, concurrency=1)
+    assert request_clock.now == 3
+    assert [s.latency_s for s in sol.samples] == [1.0, 1.0, 1.0]
+    assert sol.latency_s == 3.0  # from its first request to its answer
+
+
+def test_concurrency_must_be_positive() -> None:
+    with pytest.raises(errors.InputError, match="concurrency"):
+        solve_math("2+2?", concurrency=-1)
