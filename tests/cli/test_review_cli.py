@@ -97,6 +97,9 @@ def test_hook_partial_failure_warns_without_blocking(
 ) -> None:
     monkeypatch.setenv("ASSISTANTS_MAX_RETRIES", "0")
     many_files(repo)
+    # the budget is a review rule: staged changes are reviewed by HEAD's
+    git(repo, "add", "pyproject.toml")
+    git(repo, "commit", "-qm", "review budget")
     git(repo, "add", ".")
     server.responder = partial_responder("low")
     result = run("--hook", "--format", "json")
