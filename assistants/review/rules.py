@@ -48,7 +48,7 @@ def base_ref(ref: str | None, *, staged: bool, root: Path) -> tuple[str, str]:
     if ".." in name:
         name = (name.partition("...") if "..." in name else name.partition(".."))[0] or "HEAD"
     if name == "HEAD" and not git.has_commits(root):
-        return git.empty_tree(root), "HEAD (no commit yet)"
+        return git.empty_tree(root), "the empty tree (no commit yet)"
     return name, name
 
 
@@ -135,10 +135,11 @@ def diff_rules(
             )
     if review == settings.review and _same_folder(prompts_dir, settings.prompts_dir):
         return settings
+    source = f"{name}'s pyproject.toml" if at_ref else f"{name} (no pyproject.toml there)"
     log.warning(
-        "notice: review settings come from %s's pyproject.toml (the change edits them); "
+        "notice: review settings come from %s (the change edits them); "
         "--config-from worktree to use the working tree's",
-        name,
+        source,
     )
     return settings.model_copy(update={"review": review, "prompts_dir": prompts_dir})
 

@@ -141,7 +141,9 @@ def test_adding_or_deleting_the_project_file_counts_as_an_edit(
     git(repo, "rm", "-q", "--cached", "pyproject.toml")
     git(repo, "commit", "-qm", "no project file")
     write(repo / "pyproject.toml", WEAK)
+    caplog.clear()
     assert diff_rules(load_settings(), "HEAD").review.fail_on == "high"  # the default
+    assert f"{NOTICE} HEAD (no pyproject.toml there) (the change edits them)" in caplog.text
     assert diff_rules(load_settings(), "HEAD", config_from="worktree").review.fail_on == "never"
 
 
@@ -160,7 +162,7 @@ def test_a_broken_base_is_an_error_naming_it(repo: Path) -> None:
 
 def test_the_base_of_a_range_and_of_a_first_commit(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "fresh")
-    assert base_ref(None, staged=True, root=root)[1] == "HEAD (no commit yet)"
+    assert base_ref(None, staged=True, root=root)[1] == "the empty tree (no commit yet)"
     write(root / "a.txt", "a\n")
     git(root, "add", ".")
     git(root, "commit", "-qm", "a")
@@ -197,3 +199,14 @@ def test_the_prompt_folder_comes_from_the_base_when_that_version_is_trusted(
     assert result.exit_code == 0, result.output
     assert "Reviewer rules" not in system_prompt(server)
     assert "HEAD:pyproject.toml sets prompts_dir: ignored" in result.stderr
+
+
+def test_the_first_commit_is_reviewed_by_the_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = make_repo(tmp_path / "fresh")
+    monkeypatch.chdir(root)
+    weaken(root, commit=False)
+    rules = diff_rules(load_settings(), staged=True)
+    assert rules.review.fail_on == "high" and rules.review.instructions is None
+    assert "the empty tree (no commit yet) (no pyproject.toml there)" in caplog.text
