@@ -30,6 +30,7 @@ __all__ = [
     "pushed_range",
     "show",
     "toplevel",
+    "tree_files",
 ]
 
 TIMEOUT = 60.0  # seconds for one git call
@@ -145,6 +146,21 @@ def show(root: Path, ref: str, path: str) -> bytes:
     proc = _run("show", f"{ref}:{path}", root=root, check=True, hint=_REF_HINT)
     assert proc is not None
     return proc.stdout
+
+
+def tree_files(root: Path, ref: str, paths: Sequence[str]) -> list[str]:
+    """The files at ``ref`` that are ``paths`` or lie under them (paths relative to ``root``;
+    none there: an empty list)."""
+    if not paths:
+        return []
+    proc = _run(
+        "ls-tree", "-r", "-z", "--name-only", ref, "--", *paths,
+        root=root,
+        check=True,
+        hint=_REF_HINT,
+    )  # fmt: skip
+    assert proc is not None
+    return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 # -- the pre-commit hook ------------------------------------------------------------------

@@ -68,7 +68,8 @@ def _render(result: Any, fmt: str) -> str:
     type=click.Path(path_type=Path),
     default=None,
     help="Write the report to this file (for a folder: the folder for the reports and the "
-    "index; default ./paper-reports).",
+    "index, default ./paper-reports; a folder's --dry-run writes none and prints the "
+    "estimate).",
 )
 @password_option
 @lang_option
@@ -143,14 +144,21 @@ def _analyze_folder(
             # a re-run must not analyse the reports of the last one (unless they are mixed in)
             exclude=[] if folder.resolve().is_relative_to(out.resolve()) else [out],
         )
-    kind = "json" if fmt == "json" else ("text" if fmt == "text" else "markdown")
-    index = batch.write(out, kind)  # type: ignore[arg-type]
-    click.echo(index.read_text(encoding="utf-8"), nl=False)
-    click.echo(f"wrote {len(batch.analyses)} report(s) and {index}", err=True)
+    if dry_run:  # nothing was analysed: the estimate, and no report files
+        emit(_render(batch, fmt), None)
+        click.echo(f"dry run: no reports written to {out}", err=True)
+        where, hint = "listed above", "see the failures above"
+    else:
+        kind = "json" if fmt == "json" else ("text" if fmt == "text" else "markdown")
+        index = batch.write(out, kind)  # type: ignore[arg-type]
+        click.echo(index.read_text(encoding="utf-8"), nl=False)
+        click.echo(f"wrote {len(batch.analyses)} report(s) and {index}", err=True)
+        where = f"listed in {index.name}"
+        hint = "see the failures in the index; the other reports were written"
     if batch.failures:
         raise PartialFailureError(
-            f"{len(batch.failures)} of {len(batch.items)} papers failed (listed in {index.name})",
-            hint="see the failures in the index; the other reports were written",
+            f"{len(batch.failures)} of {len(batch.items)} papers failed ({where})",
+            hint=hint,
             result=batch,
             failures={item.source: item.error or "" for item in batch.failures},
         )

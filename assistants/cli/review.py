@@ -60,6 +60,14 @@ def _warn(message: str) -> None:
     default=None,
     help="Review the changes since REF (working tree vs REF; A..B or A...B for commits).",
 )
+@click.option(
+    "--config-from",
+    type=click.Choice(["ref", "worktree"]),
+    default=None,
+    help="In diff modes: read the review settings (include/exclude, fail_on, instructions, "
+    "prompts_dir) from the pyproject.toml of REF (HEAD for --staged and --hook), so a change "
+    "cannot weaken its own review, or from the working tree's [default: ref].",
+)
 @format_option("text", "markdown", "json", "sarif", "github")
 @output_option
 @click.option(
@@ -110,6 +118,7 @@ def review(
     paths: tuple[Path, ...],
     staged: bool,
     diff_ref: str | None,
+    config_from: str | None,
     fmt: str,
     output: Path | None,
     fail_on: str | None,
@@ -166,6 +175,8 @@ def review(
         raise click.UsageError("--fail-closed only applies with --hook")
     if timeout is not None and not hook:
         raise click.UsageError("--timeout only applies with --hook")
+    if config_from and not (staged or diff_ref or hook):
+        raise click.UsageError("--config-from only applies with --diff REF, --staged or --hook")
     if hook:
         # answered before settings and the reviewer are loaded, so an empty or message-only
         # commit costs next to nothing
@@ -177,6 +188,15 @@ def review(
             return
         staged, diff_ref = target.staged, target.ref
     settings = settings_for(no_cache=no_cache, lang=lang)
+    if staged or diff_ref:
+        from ..review.rules import diff_rules
+
+        settings = diff_rules(
+            settings,
+            diff_ref,
+            staged=staged,
+            config_from="worktree" if config_from == "worktree" else "ref",
+        )
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)
 

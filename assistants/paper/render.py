@@ -284,7 +284,14 @@ def batch_text(batch: BatchResult) -> str:
         if item.ok and a is not None:
             pages = f"{a.page_count} page{'' if a.page_count == 1 else 's'}"
             title = f": {a.title}" if a.title else ""
-            lines.append(f"- {item.source}{title} ({pages}, {a.path})")
+            est = a.estimate if a.dry_run else None
+            plan = (
+                f" · {est.requests} request(s), {est.input_tokens:,} input tokens, "
+                f"estimated {format_usd(est.cost_usd)}"
+                if est is not None
+                else ""
+            )
+            lines.append(f"- {item.source}{title} ({pages}, {a.path}){plan}")
     if batch.failures:
         lines += ["", "Failures", "--------"]
         lines += [_failure(item) for item in batch.failures]

@@ -9,6 +9,7 @@ each one is listed in :attr:`Selection.skipped` with its reason.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Collection, Iterable, Sequence
@@ -321,6 +322,15 @@ def apply_globs(
     return kept, excluded
 
 
+def _is_loop(path: Path) -> bool:
+    """Whether resolving ``path`` goes round in circles (``exists()`` only says False)."""
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
 def select_files(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -340,6 +350,8 @@ def select_files(
     for raw in paths:
         p = Path(raw).expanduser()
         if not p.exists():
+            if _is_loop(p):
+                raise InputError(f"{raw}: a symbolic-link loop (the link leads back to itself)")
             raise InputError(f"{raw}: no such file or directory", hint="check the path")
         # a link to a file stays a link (skipped below): never send what it points to
         link = p.is_symlink() and p.is_file()

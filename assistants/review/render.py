@@ -138,11 +138,19 @@ def to_markdown(review: Review) -> str:
     if review.deletion_only_hunks:
         notes.append(f"{review.deletion_only_hunks} deletion-only hunk(s) not sent")
     if review.secrets_redacted:
-        kinds = ", ".join(f"{k} ×{n}" for k, n in review.secret_kinds.items())
-        notes.append(f"secrets redacted before sending: {kinds}")
+        notes.append(_secrets_note(review, "×", count=False))
     if notes:
         out += ["---", "", *(f"- {n}" for n in notes), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _secrets_note(review: Review, times: str, *, count: bool) -> str:
+    """Which secrets were redacted. A dry run sends nothing, so it says what would happen."""
+    kinds = ", ".join(f"{k} {times}{n}" for k, n in review.secret_kinds.items())
+    what = f"{review.secrets_redacted} secret(s)" if count else "secrets"
+    if review.dry_run:
+        return f"{what} would be redacted before sending: {kinds}"
+    return f"{what} redacted before sending: {kinds}"
 
 
 # -- json ---------------------------------------------------------------------------------
@@ -240,11 +248,7 @@ def print_text(review: Review, console: Console) -> None:
     for s in review.skipped:
         console.print(Text(f"skipped {s.path}: {s.detail or s.reason}", style="dim"))
     if review.secrets_redacted:
-        kinds = ", ".join(f"{k} x{n}" for k, n in review.secret_kinds.items())
-        console.print(
-            Text(f"{review.secrets_redacted} secret(s) redacted before sending: {kinds}"),
-            style="dim",
-        )
+        console.print(Text(_secrets_note(review, "x", count=True)), style="dim")
     if review.rejected:
         console.print(
             Text(

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..llm import LLM, Progress
     from .files import SkippedPath
+    from .rules import ConfigFrom
 
 __all__ = ["review_diff", "review_path"]
 
@@ -312,6 +313,7 @@ def review_diff(
     instructions: str | None = None,
     concurrency: int | None = None,
     progress: Progress | None = None,
+    config_from: ConfigFrom = "ref",
 ) -> Review:
     """Review only what changed: the staged changes (``staged=True``), or the working tree
     against ``ref`` (default ``HEAD``; ``A..B`` and ``A...B`` compare commits).
@@ -320,13 +322,21 @@ def review_diff(
     context; hunks that only delete lines are dropped (counted in ``deletion_only_hunks``).
     Findings outside the changed lines and their context are rejected (counted in
     ``rejected["outside-diff"]``). ``paths`` limits the review to changes under those files
-    or folders. Other arguments as in :func:`review_path`.
+    or folders. Without ``settings``, the review rules (``[tool.assistants.review]``, the
+    prompt folder) come from the base's pyproject.toml, so a change cannot weaken its own
+    review (:func:`assistants.review.rules.diff_rules`); ``config_from="worktree"`` reads the
+    working tree's. Given ``settings`` are used as they are. Other arguments as in
+    :func:`review_path`.
     """
     from .diff import limit_to, load_diff
     from .files import apply_globs
+    from .rules import diff_rules
     from .secrets import redact, redacted_kinds
 
-    settings = _settings(settings)
+    if settings is None:
+        settings = diff_rules(
+            _settings(None), ref, staged=staged, repo=repo, config_from=config_from
+        )
     loaded = load_diff(ref, staged=staged, repo=repo, max_bytes=settings.review.max_file_bytes)
     selection = limit_to(loaded, paths)
     kept, excluded = apply_globs(

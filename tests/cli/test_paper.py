@@ -199,3 +199,23 @@ def test_rerun_on_a_folder_does_not_analyse_its_own_reports(
     result = run("analyze", ".", "-o", ".", "--no-cache")  # reports next to the papers: works
     assert result.exit_code == 0, result.output
     assert (tmp_path / "a.txt").is_file()
+
+
+def test_folder_dry_run_prints_the_estimate_and_writes_no_reports(
+    spec: pdfs.PaperSpec, tmp_path: Path
+) -> None:
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    for name in ("a.pdf", "b.pdf"):
+        (folder / name).write_bytes(spec.path.read_bytes())
+    out = tmp_path / "reports"
+    result = run("analyze", str(folder), "--output", str(out), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing was sent · 2 planned, 0 failed · 2 request(s)" in result.stdout
+    assert "- a.pdf" in result.stdout and "input tokens, estimated $" in result.stdout
+    assert f"dry run: no reports written to {out}" in result.stderr
+    assert not out.exists()
+    result = run("analyze", str(folder), "--dry-run", "--format", "json")  # the default folder
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["items"]) == 2
+    assert not Path("paper-reports").exists()

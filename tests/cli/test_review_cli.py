@@ -97,6 +97,9 @@ def test_hook_partial_failure_warns_without_blocking(
 ) -> None:
     monkeypatch.setenv("ASSISTANTS_MAX_RETRIES", "0")
     many_files(repo)
+    # the budget is a review rule: staged changes are reviewed by HEAD's
+    git(repo, "add", "pyproject.toml")
+    git(repo, "commit", "-qm", "review budget")
     git(repo, "add", ".")
     server.responder = partial_responder("low")
     result = run("--hook", "--format", "json")
@@ -146,3 +149,12 @@ def test_fail_on_choices_are_the_settings_vocabulary() -> None:
     from assistants.config import FailOn, Severity
 
     assert FAIL_ON_CHOICES == get_args(FailOn) == (*get_args(Severity), "never")
+
+
+def test_a_symlink_loop_named_directly_is_one_line_exit_4(repo: Path) -> None:
+    os.symlink("loop", repo / "loop")
+    result = run("loop")
+    assert result.exit_code == InputError.exit_code == 4
+    assert result.stderr.splitlines() == [
+        "error: loop: a symbolic-link loop (the link leads back to itself)"
+    ]

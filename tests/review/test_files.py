@@ -3,6 +3,7 @@ and git repositories."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,21 @@ def test_outside_git_walks_with_gitignore_and_globs(tmp_path: Path, monkeypatch)
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         select_files([tmp_path / "nope"])
+
+
+def test_a_symlink_loop_is_named_as_one(tmp_path: Path) -> None:
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    (folder / "ok.py").write_text("x = 1\n")
+    os.symlink("loop", folder / "loop")  # points at itself
+    for named in (folder / "loop", folder / "loop" / "x.py"):
+        with pytest.raises(InputError, match="symbolic-link loop") as info:
+            select_files([named])
+        assert "no such file" not in info.value.message
+    # inside a reviewed folder: skipped as a link, never followed
+    selection = select_files([folder])
+    assert [f.path for f in selection.files] == ["ok.py"]
+    assert [(s.path, s.reason) for s in selection.skipped] == [("loop", "symlink")]
 
 
 @pytest.mark.parametrize(

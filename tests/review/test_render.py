@@ -59,3 +59,15 @@ def test_money_is_shown_with_four_decimals(sample: Review) -> None:
 
     costly = sample.model_copy(update={"usage": Usage(requests=1, cost_usd=0.01234)})
     assert costly.to_markdown().count("$0.0123") == 1
+
+
+def test_a_dry_run_says_what_would_be_redacted(sample: Review) -> None:
+    sent = sample.model_copy(update={"secrets_redacted": 2, "secret_kinds": {"aws-key": 2}})
+    dry = sent.model_copy(update={"dry_run": True})
+    assert "2 secret(s) redacted before sending: aws-key x2" in to_text(sent, color=False)
+    assert "secrets redacted before sending: aws-key ×2" in to_markdown(sent)
+    text, markdown = to_text(dry, color=False), to_markdown(dry)
+    assert "2 secret(s) would be redacted before sending: aws-key x2" in text
+    assert "secrets would be redacted before sending: aws-key ×2" in markdown
+    assert " redacted before sending" not in text.replace("would be redacted", "")
+    assert " redacted before sending" not in markdown.replace("would be redacted", "")
