@@ -68,7 +68,7 @@ def load_paper(
     known suffix); otherwise it is the paper's text. Raises :class:`InputError` for anything
     that cannot be used.
     """
-    limits = _reader_settings(settings)
+    reader = _reader_settings(settings)
     if not isinstance(path_or_text, (str, bytes, os.PathLike)):
         from .text import Paper
 
@@ -77,7 +77,7 @@ def load_paper(
     if isinstance(path_or_text, bytes):
         if b"%PDF-" not in path_or_text[:1024]:
             raise InputError("<bytes>: not a PDF (no %PDF- header)")
-        return _load_pdf(path_or_text, "<bytes>", password, limits)
+        return _load_pdf(path_or_text, "<bytes>", password, reader)
     if isinstance(path_or_text, str) and not _looks_like_path(path_or_text):
         from .text import paper_from_text
 
@@ -89,7 +89,7 @@ def load_paper(
         raise InputError(
             f"{path}: is a folder", hint="use `assistants paper analyze DIR` for a folder"
         )
-    max_bytes = int(limits.max_file_mb * 1_000_000)
+    max_bytes = int(reader.max_file_mb * 1_000_000)
     if path.suffix.lower() in TEXT_SUFFIXES:
         from .text import load_text_paper
 
@@ -107,10 +107,10 @@ def load_paper(
         raise InputError(f"{path}: not a PDF (no %PDF- header)", hint=hint)
     if size > max_bytes:
         raise InputError(
-            f"{path}: {size / 1e6:.1f} MB is over the {limits.max_file_mb:g} MB limit",
+            f"{path}: {size / 1e6:.1f} MB is over the {reader.max_file_mb:g} MB limit",
             hint="raise paper.max_file_mb in [tool.assistants] if this is intended",
         )
-    return _load_pdf(path, str(path), password, limits)
+    return _load_pdf(path, str(path), password, reader)
 
 
 @dataclass(frozen=True)
@@ -163,8 +163,9 @@ def _load_pdf(
         max_memory_mb=settings.max_memory_mb,
         cpu_seconds=max(1, int(settings.extract_timeout) + 5),
     )
-    # the paper model loads while the worker reads (its own process, so in parallel)
-    threading.Thread(target=_import_quietly, args=(f"{__package__}.text",), daemon=True).start()
+    model = f"{__package__}.text"
+    if model not in sys.modules:  # the paper model loads while the worker reads, in parallel
+        threading.Thread(target=_import_quietly, args=(model,), daemon=True).start()
     raw = _extract(
         path=path,
         data=data,
