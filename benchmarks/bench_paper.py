@@ -1,7 +1,12 @@
 """Paper analyzer benchmarks: our loader against raw pypdf, and what the references cut saves.
 
-    python benchmarks/bench_paper.py [--pages 120] [--runs 3]
+    python benchmarks/bench_paper.py [--pages 120] [--runs 3] [--fresh-pages 117] [--fresh-only]
 
+0. The start-up figure: ``load_paper`` in a fresh ``python -c`` process against ``PdfReader`` +
+   ``extract_text`` on every page in a fresh process, on a generated ``--fresh-pages`` (117)
+   page two-column paper; each run is a new subprocess, the two alternate, median of ``--runs``.
+   The target is a ratio of at most 1.3. CPU seconds (process + its children) are printed too:
+   on a loaded machine they move less than wall time.
 1. Loading a long (100+ page) two-column PDF built with fpdf2: raw ``pypdf`` ``extract_text``
    over every page in-process, against :func:`assistants.paper.pdf.load_paper` (a worker
    process with pypdf's limits, per-page and per-file time limits, text cleaning, outline →
@@ -17,7 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +46,59 @@ def median_time(func: Any, runs: int) -> tuple[float, Any]:
     return statistics.median(times), value
 
 
+# the two fresh processes of the start-up figure (the PDF's path is argv[1])
+FRESH_RAW = (
+    "import sys\n"
+    "from pypdf import PdfReader\n"
+    "reader = PdfReader(sys.argv[1])\n"
+    "pages = [page.extract_text() for page in reader.pages]\n"
+)
+FRESH_OURS = "import sys\nfrom assistants import load_paper\nload_paper(sys.argv[1])\n"
+
+
+def fresh_run(code: str, path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (the process and its children) of ``python -c code path``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def fresh_process_figure(tmp: Path, pages: int, runs: int) -> None:
+    import pdfs
+
+    # 7 sections of (pages - 5) // 7 pages, title page, references and appendix: 117 for 117
+    spec = pdfs.build_paper(
+        tmp / "fresh.pdf",
+        pages_per_section=max(1, (pages - 5) // len(pdfs.MAIN_SECTIONS)),
+        two_columns=True,
+        references=60,
+    )
+    times: dict[str, list[tuple[float, float]]] = {"raw": [], "ours": []}
+    for _ in range(runs):  # alternating, so a change of load hits both
+        times["raw"].append(fresh_run(FRESH_RAW, spec.path))
+        times["ours"].append(fresh_run(FRESH_OURS, spec.path))
+    wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
+    print(
+        f"0. a fresh process per run: {spec.pages}-page two-column PDF "
+        f"(median of {runs}; target: ratio <= 1.30)"
+    )
+    print(f"{'fresh process':<40}{'wall s':>8}{'ratio':>7}{'cpu s':>8}{'ratio':>7}")
+    rows = [("PdfReader + extract_text (every page)", "raw"), ("assistants load_paper", "ours")]
+    for label, key in rows:
+        print(
+            f"{label:<40}{wall[key]:>8.2f}{wall[key] / wall['raw']:>7.2f}"
+            f"{cpu[key]:>8.2f}{cpu[key] / cpu['raw']:>7.2f}"
+        )
+    print()
+
+
 def raw_pypdf(path: Path) -> str:
     import pypdf
 
@@ -58,13 +118,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=120)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fresh-pages", type=int, default=117)
+    parser.add_argument("--fresh-only", action="store_true", help="only the start-up figure")
     args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-paper-"))
+    fresh_process_figure(tmp, args.fresh_pages, args.runs)
+    if args.fresh_only:
+        return 0
 
     import pdfs
 
     from assistants.paper.pdf import load_paper
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-paper-"))
     spec = pdfs.build_long_paper(tmp / "long.pdf", pages=args.pages, two_columns=True)
 
     raw_s, raw_text = median_time(lambda: raw_pypdf(spec.path), args.runs)

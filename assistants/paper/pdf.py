@@ -17,6 +17,11 @@ limit. We do not use ``multiprocessing``: its
 ``spawn``/``forkserver`` start methods re-run the caller's ``__main__`` (scripts without an
 ``if __name__ == "__main__"`` guard would break), and ``fork`` is unsafe in a threaded caller.
 
+Start-up is kept off the critical path: this module imports only the standard library, and a
+call without ``settings`` takes the ``paper`` defaults from :class:`_ReaderSettings` instead of
+importing the configuration (pydantic), so the worker is started at once; the paper model
+(pydantic again) is imported in a background thread while the worker reads the pages.
+
 Every failure is an :class:`~assistants.errors.InputError` with one line and a hint: not found,
 not a PDF, empty, truncated/corrupt, encrypted (``--password``), wrong password, zero pages,
 image-only (run OCR, e.g. ``ocrmypdf``), too large, too slow.
@@ -25,6 +30,7 @@ image-only (run OCR, e.g. ``ocrmypdf``), too large, too slow.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import queue
@@ -32,16 +38,16 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .text import Paper, build_paper, load_text_paper, paper_from_text
 from .worker import BOOTSTRAP, Limits
 
 if TYPE_CHECKING:
     from ..config import PaperSettings, Settings
+    from .text import Paper
 
 __all__ = ["load_paper"]
 
@@ -62,18 +68,19 @@ def load_paper(
     known suffix); otherwise it is the paper's text. Raises :class:`InputError` for anything
     that cannot be used.
     """
-    from ..config import PaperSettings, Settings
+    reader = _reader_settings(settings)
+    if not isinstance(path_or_text, (str, bytes, os.PathLike)):
+        from .text import Paper
 
-    if isinstance(settings, Settings):
-        settings = settings.paper
-    settings = settings or PaperSettings()
-    if isinstance(path_or_text, Paper):
-        return path_or_text
+        if isinstance(path_or_text, Paper):
+            return path_or_text
     if isinstance(path_or_text, bytes):
         if b"%PDF-" not in path_or_text[:1024]:
             raise InputError("<bytes>: not a PDF (no %PDF- header)")
-        return _load_pdf(path_or_text, "<bytes>", password, settings)
+        return _load_pdf(path_or_text, "<bytes>", password, reader)
     if isinstance(path_or_text, str) and not _looks_like_path(path_or_text):
+        from .text import paper_from_text
+
         return paper_from_text(path_or_text)
     path = Path(path_or_text).expanduser()
     if not path.exists():
@@ -82,8 +89,10 @@ def load_paper(
         raise InputError(
             f"{path}: is a folder", hint="use `assistants paper analyze DIR` for a folder"
         )
-    max_bytes = int(settings.max_file_mb * 1_000_000)
+    max_bytes = int(reader.max_file_mb * 1_000_000)
     if path.suffix.lower() in TEXT_SUFFIXES:
+        from .text import load_text_paper
+
         return load_text_paper(path, max_bytes=max_bytes)
     try:
         size = path.stat().st_size
@@ -98,10 +107,33 @@ def load_paper(
         raise InputError(f"{path}: not a PDF (no %PDF- header)", hint=hint)
     if size > max_bytes:
         raise InputError(
-            f"{path}: {size / 1e6:.1f} MB is over the {settings.max_file_mb:g} MB limit",
+            f"{path}: {size / 1e6:.1f} MB is over the {reader.max_file_mb:g} MB limit",
             hint="raise paper.max_file_mb in [tool.assistants] if this is intended",
         )
-    return _load_pdf(path, str(path), password, settings)
+    return _load_pdf(path, str(path), password, reader)
+
+
+@dataclass(frozen=True)
+class _ReaderSettings:
+    """What the loader takes from the ``paper`` settings. The defaults are
+    :class:`~assistants.config.PaperSettings`' own (a test keeps them equal), so a call without
+    ``settings`` does not import the configuration (pydantic) before the reader starts."""
+
+    max_file_mb: float = 200.0
+    max_pages: int = 2_000
+    max_page_chars: int = 200_000
+    max_memory_mb: int = 2_048
+    extract_timeout: float = 60.0
+    page_timeout: float = 10.0
+
+
+def _reader_settings(settings: PaperSettings | Settings | None) -> _ReaderSettings:
+    if settings is None:
+        return _ReaderSettings()
+    from ..config import Settings  # already imported: the caller made `settings`
+
+    paper = settings.paper if isinstance(settings, Settings) else settings
+    return _ReaderSettings(**{f.name: getattr(paper, f.name) for f in fields(_ReaderSettings)})
 
 
 def _looks_like_path(value: str) -> bool:
@@ -121,7 +153,7 @@ def _looks_like_path(value: str) -> bool:
 
 
 def _load_pdf(
-    source: Path | bytes, name: str, password: str | None, settings: PaperSettings
+    source: Path | bytes, name: str, password: str | None, settings: _ReaderSettings
 ) -> Paper:
     data = source if isinstance(source, bytes) else None
     path = None if isinstance(source, bytes) else str(source)
@@ -131,6 +163,9 @@ def _load_pdf(
         max_memory_mb=settings.max_memory_mb,
         cpu_seconds=max(1, int(settings.extract_timeout) + 5),
     )
+    model = f"{__package__}.text"
+    if model not in sys.modules:  # the paper model loads while the worker reads, in parallel
+        threading.Thread(target=_import_quietly, args=(model,), daemon=True).start()
     raw = _extract(
         path=path,
         data=data,
@@ -140,6 +175,8 @@ def _load_pdf(
         page_timeout=settings.page_timeout,
         file_timeout=settings.extract_timeout,
     )
+    from .text import build_paper
+
     count = raw["page_count"]
     texts: list[str] = [raw["pages"].get(i, "") for i in range(count)]
     warnings = list(raw["warnings"])
@@ -170,6 +207,11 @@ def _load_pdf(
             f"{len(empty)} of {count} pages have no text (scanned pages? consider OCR)"
         )
     return paper
+
+
+def _import_quietly(module: str) -> None:
+    with contextlib.suppress(Exception):  # the caller's own import reports any failure
+        importlib.import_module(module)
 
 
 def _extract(

@@ -251,3 +251,43 @@ def test_file_time_limit(tmp_path: Path) -> None:
     path = pdfs.build_slow_page(tmp_path / "slow.pdf")
     err = _error(path, settings=PaperSettings(page_timeout=60, extract_timeout=1.5))
     assert "longer than 1.5 s" in err.message
+
+
+def test_reader_defaults_are_the_paper_settings_defaults() -> None:
+    # load_paper without settings uses these without importing the config (pydantic)
+    from assistants.config import Settings
+    from assistants.paper.pdf import _reader_settings, _ReaderSettings
+
+    assert _reader_settings(None) == _ReaderSettings()
+    assert _reader_settings(PaperSettings()) == _ReaderSettings()
+    assert _reader_settings(Settings()).page_timeout == Settings().paper.page_timeout
+    custom = _reader_settings(PaperSettings(page_timeout=2.5, max_pages=7))
+    assert (custom.page_timeout, custom.max_pages) == (2.5, 7)
+
+
+def test_the_reader_starts_before_pydantic_is_imported(tmp_path: Path) -> None:
+    # what keeps a fresh `load_paper` fast: the worker (pypdf) starts while the parent imports
+    # the paper model; the parent never imports pypdf
+    import subprocess
+
+    path = pdfs.build_simple(tmp_path / "two.pdf", pages=2)
+    code = (
+        "import subprocess, sys\n"
+        "from assistants import load_paper\n"
+        "assert 'pydantic' not in sys.modules, 'pydantic imported by the module'\n"
+        "seen = []\n"
+        "class Popen(subprocess.Popen):\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        seen.append('pydantic' in sys.modules)\n"
+        "        super().__init__(*args, **kwargs)\n"
+        "subprocess.Popen = Popen\n"
+        "paper = load_paper(sys.argv[1])\n"
+        "assert seen == [False], seen\n"
+        "assert 'pypdf' not in sys.modules\n"
+        "print(paper.page_count)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2"
