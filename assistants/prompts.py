@@ -92,7 +92,7 @@ def _override_dir(prompts_dir: Path) -> Path:
 
 def render(name: str, /, *, prompts_dir: Path | Any | None = _UNSET, **context: Any) -> str:
     """Render template ``name`` (e.g. ``"review/system.j2"``) with ``context``."""
-    from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+    from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
     env = _environment(_override(prompts_dir))
     try:
@@ -102,16 +102,12 @@ def render(name: str, /, *, prompts_dir: Path | Any | None = _UNSET, **context: 
             f"prompt template {name!r} not found",
             hint="`assistants prompts list` shows the templates",
         ) from None
-    except UndefinedError as exc:
-        raise ConfigError(f"prompt template {name!r}: {exc.message}") from None
-    except TemplateSyntaxError as exc:
-        where = f"{exc.filename or name}, line {exc.lineno}"
-        raise ConfigError(
-            f"prompt template {name!r} ({where}): {exc.message}",
-            hint="fix the template in your prompts folder, or remove it to use the built-in one",
-        ) from None
-    except TemplateError as exc:
-        raise ConfigError(f"prompt template {name!r}: {exc.message}") from None
+    except TemplateError as exc:  # a syntax error says where; any other (undefined ...) not
+        where, hint = "", None
+        if isinstance(exc, TemplateSyntaxError):
+            where = f" ({exc.filename or name}, line {exc.lineno})"
+            hint = "fix the template in your prompts folder, or remove it to use the built-in one"
+        raise ConfigError(f"prompt template {name!r}{where}: {exc.message}", hint=hint) from None
 
 
 def list_prompts(prompts_dir: Path | None = None) -> list[tuple[str, str]]:

@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT))
 
+from call_count import CallCount  # noqa: E402
 from deepseek_server import DeepSeekServer, Reply  # noqa: E402
 
 from assistants.config import Settings, load_settings  # noqa: E402
@@ -133,19 +133,13 @@ def main() -> None:
             ledger_enabled=False,
             data_dir=Path(tmp),
         )
-        counter = {"n": 0}
-        lock = threading.Lock()
+        calls = CallCount()
 
         def distinct(body: dict[str, Any]) -> Reply:
-            with lock:
-                counter["n"] += 1
-                n = counter["n"]
-            return Reply(f"\\boxed{{{n}}}", reasoning="thinking " * 50)
+            return Reply(f"\\boxed{{{calls.next()}}}", reasoning="thinking " * 50)
 
         def agreeing_then_slow(body: dict[str, Any]) -> Reply:
-            with lock:
-                counter["n"] += 1
-                n = counter["n"] % k
+            n = calls.next() % k
             if 0 < n <= k // 2 + 1:  # a majority answers at the base latency
                 return Reply("\\boxed{42}", reasoning="thinking " * 50)
             return Reply("\\boxed{41}", reasoning="thinking " * 50, delay=3 * latency)
@@ -161,10 +155,10 @@ def main() -> None:
         one = timed(solve(1), args.repeats)
         parallel = timed(solve(k), args.repeats)
         loop = timed(sequential, args.repeats)
-        counter["n"] = 0
+        calls.reset()
         server.responder = agreeing_then_slow
         check = solve_math("What is 6*7?", samples=k, settings=settings)
-        counter["n"] = 0
+        calls.reset()
         early = timed(solve(k), args.repeats)
         slow = 4 * latency
 

@@ -24,6 +24,7 @@ import ast
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from paths import ROOT
@@ -238,28 +239,20 @@ def test_the_shared_core_follows_every_rule(real: Layout) -> None:
         assert not [item for item in found if ours(item)]
 
 
-def test_no_import_cycles(real: Layout) -> None:
-    assert real.cycles == []
+# rule -> the Layout list of what breaks it
+RULES = {
+    "no import cycles": "cycles",
+    "nothing outside the cli imports it": "cli_imports",
+    "no module over 600 lines": "long_modules",
+    "every package has a docstring": "undocumented_packages",
+    "models import nothing of their package": "models_imports",
+    "render imports only models": "render_imports",
+}
 
 
-def test_nothing_outside_the_cli_imports_it(real: Layout) -> None:
-    assert real.cli_imports == []
-
-
-def test_no_module_over_600_lines(real: Layout) -> None:
-    assert real.long_modules == []
-
-
-def test_every_package_has_a_docstring(real: Layout) -> None:
-    assert real.undocumented_packages == []
-
-
-def test_models_import_nothing_of_their_package(real: Layout) -> None:
-    assert real.models_imports == []
-
-
-def test_render_imports_only_models(real: Layout) -> None:
-    assert real.render_imports == []
+@pytest.mark.parametrize("broken", RULES.values(), ids=list(RULES))
+def test_the_real_tree_follows_the_rule(real: Layout, broken: str) -> None:
+    assert getattr(real, broken) == []
 
 
 # -- planted packages: each rule fails when broken -----------------------------------------------
@@ -312,22 +305,80 @@ def test_from_dot_import_resolves_to_the_module(tmp_path: Path) -> None:
     }
 
 
-PLANTED_CYCLES = {
-    "module level": {"a.py": "from . import b\n", "b.py": "from .a import x\n"},
-    "under TYPE_CHECKING": {
-        "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import B\n",
-        "b.py": "import pkg.a\n",
-    },
-    "closed by a lazy import": {
-        "a.py": "from .b import x\n",
-        "b.py": "class R:\n    def f(self):\n        from . import a\n",
-    },
+# what is planted -> (its files, the Layout list that reports it, what that list says)
+PLANTED_BREAKS: dict[str, tuple[dict[str, str], str, list[Any]]] = {
+    "a module level cycle": (
+        {"a.py": "from . import b\n", "b.py": "from .a import x\n"},
+        "cycles",
+        [["pkg.a", "pkg.b"]],
+    ),
+    "a cycle under TYPE_CHECKING": (
+        {
+            "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import B\n",
+            "b.py": "import pkg.a\n",
+        },
+        "cycles",
+        [["pkg.a", "pkg.b"]],
+    ),
+    "a cycle closed by a lazy import": (
+        {
+            "a.py": "from .b import x\n",
+            "b.py": "class R:\n    def f(self):\n        from . import a\n",
+        },
+        "cycles",
+        [["pkg.a", "pkg.b"]],
+    ),
+    "a back edge into the cli": (
+        {
+            "cli/__init__.py": '"""The CLI."""\n',
+            "cli/_common.py": "from . import x\n",
+            "core.py": "import pkg.cli\n\ndef f():\n    from .cli._common import emit\n",
+        },
+        "cli_imports",
+        ["pkg.core:1 imports pkg.cli", "pkg.core:4 imports pkg.cli._common"],
+    ),
+    "a long module": (
+        {"ok.py": "x = 1\n" * MAX_LINES, "long.py": "x = 1\n" * 601},
+        "long_modules",
+        ["pkg.long (601 lines)"],
+    ),
+    "a package without a docstring": (
+        {"__init__.py": "# no docstring\n", "sub/__init__.py": '"""Sub."""\n'},
+        "undocumented_packages",
+        ["pkg"],
+    ),
+    "models importing its package": (
+        {
+            "util.py": "",
+            "sub/__init__.py": '"""Sub."""\n',
+            "sub/models.py": "from ..util import f\nfrom . import X\n"
+            "def to_markdown():\n    from .render import r\n",
+            "models.py": "def f():\n    from .util import g\n",
+            "render.py": "",
+            "sub/render.py": "",
+        },
+        "models_imports",
+        ["pkg.models:2 imports pkg.util", "pkg.sub.models:2 imports pkg.sub"],
+    ),
+    "render importing more than models": (
+        {
+            "models.py": "",
+            "run.py": "",
+            "render.py": "from .models import M\nfrom .run import go\n",
+        },
+        "render_imports",
+        ["pkg.render:2 imports pkg.run"],
+    ),
 }
 
 
-@pytest.mark.parametrize("files", PLANTED_CYCLES.values(), ids=list(PLANTED_CYCLES))
-def test_a_planted_cycle_fails(tmp_path: Path, files: dict[str, str]) -> None:
-    assert check_layout(plant(tmp_path, files)).cycles == [["pkg.a", "pkg.b"]]
+@pytest.mark.parametrize(
+    ("files", "broken", "expected"), PLANTED_BREAKS.values(), ids=list(PLANTED_BREAKS)
+)
+def test_a_planted_break_fails(
+    tmp_path: Path, files: dict[str, str], broken: str, expected: list[Any]
+) -> None:
+    assert getattr(check_layout(plant(tmp_path, files)), broken) == expected
 
 
 def test_a_result_may_import_render_lazily(tmp_path: Path) -> None:
@@ -340,60 +391,3 @@ def test_a_result_may_import_render_lazily(tmp_path: Path) -> None:
     assert check_layout(plant(tmp_path, files)).cycles == []
     files["result.py"] = "from .render import md\n"  # at module level: a real cycle
     assert check_layout(plant(tmp_path, files)).cycles == [["pkg.render", "pkg.result"]]
-
-
-def test_a_planted_back_edge_into_the_cli_fails(tmp_path: Path) -> None:
-    root = plant(
-        tmp_path,
-        {
-            "cli/__init__.py": '"""The CLI."""\n',
-            "cli/_common.py": "from . import x\n",
-            "core.py": "import pkg.cli\n\ndef f():\n    from .cli._common import emit\n",
-        },
-    )
-    assert check_layout(root).cli_imports == [
-        "pkg.core:1 imports pkg.cli",
-        "pkg.core:4 imports pkg.cli._common",
-    ]
-
-
-def test_a_long_module_fails(tmp_path: Path) -> None:
-    root = plant(tmp_path, {"ok.py": "x = 1\n" * MAX_LINES, "long.py": "x = 1\n" * 601})
-    assert check_layout(root).long_modules == ["pkg.long (601 lines)"]
-
-
-def test_a_package_without_a_docstring_fails(tmp_path: Path) -> None:
-    root = plant(tmp_path, {"__init__.py": "# no docstring\n", "sub/__init__.py": '"""Sub."""\n'})
-    assert check_layout(root).undocumented_packages == ["pkg"]
-
-
-def test_models_importing_its_package_fails(tmp_path: Path) -> None:
-    root = plant(
-        tmp_path,
-        {
-            "util.py": "",
-            "sub/__init__.py": '"""Sub."""\n',
-            "sub/models.py": "from ..util import f\nfrom . import X\n",
-            "models.py": "def f():\n    from .util import g\n",
-            "render.py": "",
-            "sub/render.py": "",
-        },
-    )
-    planted = root / "sub" / "models.py"
-    planted.write_text(planted.read_text() + "def to_markdown():\n    from .render import r\n")
-    assert check_layout(root).models_imports == [
-        "pkg.models:2 imports pkg.util",
-        "pkg.sub.models:2 imports pkg.sub",
-    ]
-
-
-def test_render_importing_more_than_models_fails(tmp_path: Path) -> None:
-    root = plant(
-        tmp_path,
-        {
-            "models.py": "",
-            "run.py": "",
-            "render.py": "from .models import M\nfrom .run import go\n",
-        },
-    )
-    assert check_layout(root).render_imports == ["pkg.render:2 imports pkg.run"]

@@ -237,29 +237,19 @@ def eval_(
         what = "the problems file" if report.resolve() == source.resolve() else "--output"
         raise click.UsageError(f"--report {report} would overwrite {what}")
     check_output(report)
+    run: dict[str, Any] = {
+        "limit": limit,
+        "samples": samples,
+        "output": results,
+        "restart": restart,
+        "settings": settings,
+    }
     if dry_run:
-        est = estimate_eval(
-            source,
-            limit=limit,
-            samples=samples,
-            output=results,
-            restart=restart,
-            settings=settings,
-        )
-        _emit_estimate(est, fmt, report)
+        _emit_estimate(estimate_eval(source, **run), fmt, report)
         return
     try:
         with progress("solving") as update:
-            result = eval_math(
-                source,
-                limit=limit,
-                samples=samples,
-                output=results,
-                restart=restart,
-                settings=settings,
-                progress=update,
-                concurrency=concurrency,
-            )
+            result = eval_math(source, **run, progress=update, concurrency=concurrency)
     except PartialFailureError as exc:
         if exc.result is not None:
             _emit_result(exc.result, fmt, report)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["run_sync"]
+__all__ = ["run_sync", "sync_twin"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class _Runner:
@@ -57,3 +59,17 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     except BaseException:
         future.cancel()
         raise
+
+
+def sync_twin(async_fn: Callable[P, Coroutine[Any, Any, T]], doc: str) -> Callable[P, T]:
+    """The synchronous twin of a module-level ``async def a<name>``: ``<name>``, with the same
+    parameters (``inspect.signature`` shows them) and ``doc`` as its docstring, running the
+    coroutine with :func:`run_sync`. ``solve_math = sync_twin(asolve_math, "...")``."""
+
+    @functools.wraps(async_fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(async_fn(*args, **kwargs))
+
+    call.__name__ = call.__qualname__ = async_fn.__name__.removeprefix("a")
+    call.__doc__ = doc
+    return call

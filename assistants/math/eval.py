@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from .. import errors
 from ..config import Settings, load_settings
-from ..llm import Progress, Usage, run_sync
+from ..llm import Progress, Usage
+from ..llm.bridge import sync_twin
 from .extract import last_boxed, reference_answer
 from .models import EvalItem, EvalReport, MathEstimate, MathProblem
 from .solve import (
@@ -284,6 +285,22 @@ def estimate_eval(
 
 
 # --------------------------------------------------------------------------- evaluation
+# the fields an EvalItem takes as they are from the problem's MathSolution
+_FROM_SOLUTION = (
+    "answer",
+    "answer_plain",
+    "answer_source",
+    "confidence",
+    "status",
+    "votes",
+    "voters",
+    "vote_share",
+    "model",
+    "usage",
+    "latency_s",
+)
+
+
 async def aeval_math(
     file: str | Path,
     *,
@@ -335,23 +352,10 @@ async def aeval_math(
             errors_seen.append(exc)
         else:
             item = EvalItem(
-                id=problem.id,
-                line=problem.line,
-                problem=problem.problem,
-                reference=problem.reference,
-                answer=sol.answer,
-                answer_plain=sol.answer_plain,
-                answer_source=sol.answer_source,
-                confidence=sol.confidence,
+                **problem.model_dump(),
+                **{name: getattr(sol, name) for name in _FROM_SOLUTION},
                 correct=sol.matches_reference is True,
-                status=sol.status,
-                votes=sol.votes,
-                voters=sol.voters,
-                vote_share=sol.vote_share,
                 samples=k,
-                model=sol.model,
-                usage=sol.usage,
-                latency_s=sol.latency_s,
             )
             scored[problem.id] = item
             if handle is not None:
@@ -410,18 +414,8 @@ async def aeval_math(
     return report
 
 
-def eval_math(
-    file: str | Path,
-    *,
-    limit: int | None = None,
-    samples: int | None = None,
-    output: str | Path | None = None,
-    restart: bool = False,
-    settings: Settings | None = None,
-    model: BaseChatModel | None = None,
-    progress: Progress | None = None,
-    concurrency: int | None = None,
-) -> EvalReport:
+eval_math = sync_twin(
+    aeval_math,
     """Score a JSONL file of problems (``problem``/``question`` + ``answer``) and return the
     accuracy, per-item results, tokens and cost.
 
@@ -436,17 +430,5 @@ def eval_math(
     ``concurrency``: requests in flight at once (default: the ``math.concurrency`` setting,
     else the global one). Each item's ``latency_s`` counts from when its first request got
     a slot, not the time it waited for one.
-    """
-    return run_sync(
-        aeval_math(
-            file,
-            limit=limit,
-            samples=samples,
-            output=output,
-            restart=restart,
-            settings=settings,
-            model=model,
-            progress=progress,
-            concurrency=concurrency,
-        )
-    )
+    """,
+)

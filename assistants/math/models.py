@@ -1,6 +1,7 @@
 """The math solver's result types: a solution and its samples, an eval's items and report,
 the dry-run estimate, and the status vocabulary. Imports nothing else of the package; the
-``to_markdown()`` / ``to_text()`` methods load :mod:`assistants.math.render` when called."""
+``to_markdown()`` / ``to_text()`` methods (:class:`~assistants.results.Result`) load
+:mod:`assistants.math.render` when called."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..llm.usage import Usage
+from ..results import Result
 
 __all__ = [
     "STATUS_TEXT",
@@ -66,7 +68,7 @@ class AnswerGroup(BaseModel):
     samples: list[int]
 
 
-class MathSolution(BaseModel):
+class MathSolution(Result):
     """The result of :func:`~assistants.math.solve.solve_math`.
 
     ``status`` is one of ``matches_reference``, ``mismatch`` (a reference was given),
@@ -98,6 +100,8 @@ class MathSolution(BaseModel):
     latency_s: float = 0.0
     show_reasoning: bool = Field(default=False, description="render the reasoning in full")
 
+    render_as = "solution"
+
     @property
     def cost_usd(self) -> float:
         return self.usage.cost_usd
@@ -112,18 +116,8 @@ class MathSolution(BaseModel):
         return STATUS_TEXT[self.status]
 
     def to_markdown(self, show_reasoning: bool | None = None) -> str:
-        from .render import solution_markdown
-
         full = self.show_reasoning if show_reasoning is None else show_reasoning
-        return solution_markdown(self, show_reasoning=full)
-
-    def to_text(self) -> str:
-        from .render import solution_text
-
-        return solution_text(self)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+        return self._render("markdown", show_reasoning=full)
 
 
 class MathProblem(BaseModel):
@@ -135,13 +129,9 @@ class MathProblem(BaseModel):
     reference: str
 
 
-class EvalItem(BaseModel):
+class EvalItem(MathProblem):
     """One scored problem: a line of the results file."""
 
-    id: str
-    line: int
-    problem: str
-    reference: str
     answer: str | None = None
     answer_plain: str | None = None
     answer_source: AnswerSource | None = Field(
@@ -159,9 +149,11 @@ class EvalItem(BaseModel):
     latency_s: float = 0.0
 
 
-class EvalReport(BaseModel):
+class EvalReport(Result):
     """The result of :func:`~assistants.math.eval.eval_math`. ``accuracy`` counts resumed
     items too."""
+
+    render_as = "eval"
 
     file: str
     output: str | None = None
@@ -178,19 +170,6 @@ class EvalReport(BaseModel):
     previous_cost_usd: float = Field(default=0.0, description="cost of the resumed items")
     latency_s: float = 0.0
     items: list[EvalItem] = Field(default_factory=list)
-
-    def to_markdown(self) -> str:
-        from .render import eval_markdown
-
-        return eval_markdown(self)
-
-    def to_text(self) -> str:
-        from .render import eval_text
-
-        return eval_text(self)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
 
 
 class MathEstimate(BaseModel):

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..config import Settings, load_settings
-from ..llm import LLM, Reply, Usage, run_sync
+from ..llm import LLM, Reply, Usage
+from ..llm.bridge import sync_twin
 from ..llm.tokens import MESSAGE_OVERHEAD, count_message_tokens, count_tokens_batch
 from ..prompts import language_name, render
 from .check import Verifier, can_stop_early, group_answers
@@ -370,19 +371,8 @@ async def asolve_math(
     )
 
 
-def solve_math(
-    problem: str,
-    *,
-    samples: int | None = None,
-    reference: Any = None,
-    settings: Settings | None = None,
-    model: BaseChatModel | None = None,
-    on_reasoning: Callback | None = None,
-    on_content: Callback | None = None,
-    on_retry: Callable[[], None] | None = None,
-    show_reasoning: bool = False,
-    concurrency: int | None = None,
-) -> MathSolution:
+solve_math = sync_twin(
+    asolve_math,
     """Solve ``problem`` in thinking mode and return a checked :class:`MathSolution`.
 
     ``samples``: k independent replies in parallel, grouped by mathematical equivalence; the
@@ -393,21 +383,8 @@ def solve_math(
     request starts over (reset the display then; without it such a reply is not retried).
     ``concurrency``: samples in flight at once (default: the ``math.concurrency`` setting,
     else the global one). ``model`` injects a LangChain chat model (tests).
-    """
-    return run_sync(
-        asolve_math(
-            problem,
-            samples=samples,
-            reference=reference,
-            settings=settings,
-            model=model,
-            on_reasoning=on_reasoning,
-            on_content=on_content,
-            on_retry=on_retry,
-            show_reasoning=show_reasoning,
-            concurrency=concurrency,
-        )
-    )
+    """,
+)
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

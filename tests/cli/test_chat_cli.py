@@ -5,31 +5,28 @@ from __future__ import annotations
 import json
 
 from cli_runner import run
-from click.testing import CliRunner
 from deepseek_server import DeepSeekServer, Reply
-
-from assistants.cli import cli
 
 
 def test_chat_streams_and_records_usage(server) -> None:
     server.enqueue(Reply("Paris is the capital.", reasoning="recall"))
-    result = CliRunner().invoke(cli, ["chat", "--task", "math", "--show-reasoning", "Capital?"])
+    result = run("chat", "--task", "math", "--show-reasoning", "Capital?")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Paris is the capital."
     assert "recall" in result.stderr
     assert server.chat_requests[0].body["thinking"] == {"type": "enabled"}
-    usage = CliRunner().invoke(cli, ["usage", "--by", "task", "--json"])
+    usage = run("usage", "--by", "task", "--json")
     rows = json.loads(usage.output)
     assert rows[0]["key"] == "chat" and rows[0]["calls"] == 1
-    info = CliRunner().invoke(cli, ["cache", "info"])
+    info = run("cache", "info")
     assert "entries: 1" in info.output
-    cleared = CliRunner().invoke(cli, ["cache", "clear"])
+    cleared = run("cache", "clear")
     assert "removed 1" in cleared.output
 
 
 def test_chat_json_and_stdin(server) -> None:
     server.enqueue(Reply("pong"))
-    result = CliRunner().invoke(cli, ["chat", "--json", "--system", "terse"], input="ping")
+    result = run("chat", "--json", "--system", "terse", input="ping")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["content"] == "pong" and data["usage"]["requests"] == 1

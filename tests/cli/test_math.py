@@ -7,16 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from cli_runner import run
 from deepseek_server import DeepSeekServer, Reply
 
-from assistants.cli import cli
 from assistants.math.eval import eval_math, sample_file
 from assistants.math.models import EvalItem
-
-
-def run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, list(args), input=stdin)
 
 
 @pytest.mark.parametrize("command", [["math"], ["math", "solve"], ["math", "eval"]])
@@ -68,7 +63,7 @@ def test_solve_markdown_to_file(server: DeepSeekServer, tmp_path: Path) -> None:
 
 def test_solve_reads_stdin(server: DeepSeekServer) -> None:
     server.enqueue(Reply("\\boxed{10}"))
-    result = run("math", "solve", stdin="What is 5+5?")
+    result = run("math", "solve", input="What is 5+5?")
     assert result.exit_code == 0, result.output
     assert "What is 5+5?" in server.chat_requests[-1].body["messages"][-1]["content"]
 
@@ -197,7 +192,7 @@ def test_thinking_indicator_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_cli_reference_typo_is_not_reported_as_a_wrong_answer(server: DeepSeekServer) -> None:
     server.enqueue(Reply(r"\boxed{3}"))
-    result = CliRunner().invoke(cli, ["math", "solve", "1+2?", "-r", "3/4)"])
+    result = run("math", "solve", "1+2?", "-r", "3/4)")
     assert result.exit_code == 0, result.output
     assert "does not match" not in result.stdout
     assert "Status: unverified" in result.stdout
@@ -210,7 +205,7 @@ def test_cli_solve_restarts_after_a_stream_broke_mid_reasoning(server) -> None:
         Reply("So \\boxed{4}", reasoning="two and two make " * 20, drop_mid_stream=True),
         Reply("So \\boxed{4}", reasoning="2+2=4"),
     )
-    result = CliRunner().invoke(cli, ["math", "solve", "2+2?", "--show-reasoning"])
+    result = run("math", "solve", "2+2?", "--show-reasoning")
     assert result.exit_code == 0, result.output
     assert "starting over" in result.stderr
     assert "4" in result.stdout
@@ -222,7 +217,7 @@ def test_solve_output_that_cannot_be_written_fails_before_the_request(
 ) -> None:
     blocker = tmp_path / "afile"
     blocker.write_text("not a folder")
-    result = CliRunner().invoke(cli, ["math", "solve", "2+2?", "-o", str(blocker / "out.txt")])
+    result = run("math", "solve", "2+2?", "-o", str(blocker / "out.txt"))
     assert result.exit_code == 4, result.output
     assert "cannot write there" in result.stderr
     assert server.chat_requests == []
@@ -239,7 +234,7 @@ def test_unusable_results_file_is_a_one_line_error(
     (tmp_path / "binary.jsonl").write_bytes(b"\xff\xfe\x00 not results")
     data = tmp_path / "p.jsonl"
     data.write_text(json.dumps({"question": "What is 2+2?", "answer": "4"}) + "\n")
-    result = CliRunner().invoke(cli, ["math", "eval", str(data), "-o", str(tmp_path / where)])
+    result = run("math", "eval", str(data), "-o", str(tmp_path / where))
     assert result.exit_code == 4, result.output
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.output
@@ -259,7 +254,7 @@ def test_interrupted_eval_says_where_the_results_are(
     data = tmp_path / "p.jsonl"
     data.write_text(json.dumps({"question": "What is 2+2?", "answer": "4"}) + "\n")
     out = tmp_path / "r.jsonl"
-    result = CliRunner().invoke(cli, ["math", "eval", str(data), "-o", str(out)])
+    result = run("math", "eval", str(data), "-o", str(out))
     assert result.exit_code == 130
     assert f"{out}" in result.stderr
     assert "again to resume" in result.stderr
@@ -270,7 +265,7 @@ def test_eval_where_every_problem_fails_is_the_api_error(
 ) -> None:
     monkeypatch.setenv("ASSISTANTS_MAX_RETRIES", "0")
     server.fail_next(500, times=2)
-    result = CliRunner().invoke(cli, ["math", "eval", "-n", "2", "-o", str(tmp_path / "r.jsonl")])
+    result = run("math", "eval", "-n", "2", "-o", str(tmp_path / "r.jsonl"))
     assert result.exit_code == 5, result.output  # an API error, not a partial result
     assert result.stderr.startswith("error: the API failed (HTTP 500")
     assert "the others were scored" not in result.output
@@ -282,8 +277,7 @@ def test_eval_dry_run_counts_only_what_is_left(server: DeepSeekServer, tmp_path:
     assert eval_math(sample_file(), output=out, limit=2).scored == 2
 
     def dry(*extra: str) -> dict[str, object]:
-        args = ["math", "eval", "-n", "5", "-o", str(out), "--dry-run", "-f", "json", *extra]
-        result = CliRunner().invoke(cli, args)
+        result = run("math", "eval", "-n", "5", "-o", str(out), "--dry-run", "-f", "json", *extra)
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)  # type: ignore[no-any-return]
 
@@ -291,7 +285,7 @@ def test_eval_dry_run_counts_only_what_is_left(server: DeepSeekServer, tmp_path:
     assert (est["problems"], est["requests"], est["resumed"]) == (3, 3, 2)
     assert dry("--restart")["requests"] == 5
     assert dry("-k", "2")["requests"] == 10  # other samples: everything is scored again
-    text = CliRunner().invoke(cli, ["math", "eval", "-n", "2", "-o", str(out), "--dry-run"])
+    text = run("math", "eval", "-n", "2", "-o", str(out), "--dry-run")
     assert "nothing left to solve" in text.stdout
     assert len(server.chat_requests) == 2
 
@@ -305,9 +299,7 @@ def test_report_never_overwrites_the_data(
     data.write_text(original)
     out = tmp_path / "r.jsonl"
     report = data if target == "problems" else out
-    result = CliRunner().invoke(
-        cli, ["math", "eval", str(data), "-o", str(out), "--report", str(report)]
-    )
+    result = run("math", "eval", str(data), "-o", str(out), "--report", str(report))
     assert result.exit_code == 2
     assert "would overwrite" in result.stderr
     assert data.read_text() == original and not out.exists()

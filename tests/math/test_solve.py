@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+from call_count import CallCount
 from deepseek_server import DeepSeekServer, Reply
 
 from assistants import errors
@@ -179,14 +180,10 @@ def test_early_stop_cancels_the_remaining_samples(server: DeepSeekServer) -> Non
     """Three quick identical answers decide a vote of five: the two slow samples are
     cancelled (their requests were sent but never awaited)."""
     release = threading.Event()
-    count = {"n": 0}
-    lock = threading.Lock()
+    calls = CallCount()
 
     def respond(body: dict[str, Any]) -> Reply:
-        with lock:
-            count["n"] += 1
-            n = count["n"]
-        if n <= 3:
+        if calls.next() <= 3:
             return Reply("\\boxed{12}", reasoning="quick")
         release.wait(20)  # the slow ones hang until the test ends
         return Reply("\\boxed{99}", reasoning="slow")
