@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..config import Settings
-from ..llm import Progress, Usage, run_sync
+from ..llm import Progress, Usage
+from ..llm.bridge import sync_twin
 from .analyze import aanalyze_paper
 from .models import BatchItem, BatchResult, PaperAnalysis
 from .request import as_paper, paper_llm, resolve_settings
@@ -112,29 +113,9 @@ async def aanalyze_folder(
     return BatchResult(folder=str(root), items=items, usage=usage)
 
 
-def analyze_folder(
-    folder: str | Path,
-    *,
-    settings: Settings | None = None,
-    model: BaseChatModel | None = None,
-    lang: str | None = None,
-    dry_run: bool = False,
-    password: str | None = None,
-    progress: Progress | None = None,
-    exclude: Sequence[str | Path] = (),
-) -> BatchResult:
+analyze_folder = sync_twin(
+    aanalyze_folder,
     """Analyse every paper in a folder concurrently. A paper that fails is listed in the
     result (``failures``), never fatal for the others. Papers under an ``exclude`` folder
-    are skipped."""
-    return run_sync(
-        aanalyze_folder(
-            folder,
-            settings=settings,
-            model=model,
-            lang=lang,
-            dry_run=dry_run,
-            password=password,
-            progress=progress,
-            exclude=exclude,
-        )
-    )
+    are skipped.""",
+)

@@ -10,11 +10,12 @@ Results render through :mod:`assistants.paper.render`, imported lazily inside th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
 from ..llm import Usage
+from ..results import Result
 
 __all__ = [
     "BatchItem",
@@ -55,7 +56,7 @@ class PaperEstimate(BaseModel):
     chunks: int = 0
 
 
-class _PaperFacts(BaseModel):
+class _PaperFacts(Result):
     source: str
     title: str | None = None
     page_count: int = 0
@@ -68,12 +69,11 @@ class _PaperFacts(BaseModel):
     dry_run: bool = False
     estimate: PaperEstimate | None = None
 
-    def _repr_markdown_(self) -> str:
-        return str(self.to_markdown())  # type: ignore[attr-defined]
-
 
 class PaperAnalysis(_PaperFacts):
     """The analysis of one paper. ``path`` is ``"single"`` or ``"map-reduce"``."""
+
+    render_as: ClassVar[str] = "analysis"
 
     summary: Claim = Field(default_factory=lambda: Claim(text=""))
     contributions: list[Claim] = Field(default_factory=list)
@@ -101,35 +101,17 @@ class PaperAnalysis(_PaperFacts):
     def flagged(self) -> list[Claim]:
         return [claim for claim in self.claims() if claim.text and claim.flagged]
 
-    def to_markdown(self) -> str:
-        from .render import analysis_markdown
-
-        return analysis_markdown(self)
-
-    def to_text(self) -> str:
-        from .render import analysis_text
-
-        return analysis_text(self)
-
 
 class PaperAnswer(_PaperFacts):
     """An answer about a paper: ``answerable`` is false when the paper does not say."""
+
+    render_as: ClassVar[str] = "answer"
 
     question: str
     answer: str = ""
     pages: list[int] = Field(default_factory=list)
     unverified_pages: list[int] = Field(default_factory=list)
     answerable: bool = True
-
-    def to_markdown(self) -> str:
-        from .render import answer_markdown
-
-        return answer_markdown(self)
-
-    def to_text(self) -> str:
-        from .render import answer_text
-
-        return answer_text(self)
 
 
 class ReviewForm(BaseModel):
@@ -154,6 +136,8 @@ class PaperReview(_PaperFacts):
     the individual reviews, the decision is the majority, the text is an area chair's
     meta-review)."""
 
+    render_as: ClassVar[str] = "review"
+
     summary: str = ""
     strengths: list[Claim] = Field(default_factory=list)
     weaknesses: list[Claim] = Field(default_factory=list)
@@ -167,16 +151,6 @@ class PaperReview(_PaperFacts):
     decision: Literal["accept", "reject"] = "reject"
     ensemble: int = 1
     reviews: list[ReviewForm] = Field(default_factory=list)
-
-    def to_markdown(self) -> str:
-        from .render import review_markdown
-
-        return review_markdown(self)
-
-    def to_text(self) -> str:
-        from .render import review_text
-
-        return review_text(self)
 
 
 class BatchItem(BaseModel):

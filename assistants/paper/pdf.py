@@ -38,6 +38,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -164,9 +165,13 @@ def _load_pdf(
         cpu_seconds=max(1, int(settings.extract_timeout) + 5),
     )
     model = f"{__package__}.text"
-    if model not in sys.modules:  # the paper model loads while the worker reads, in parallel
-        threading.Thread(target=_import_quietly, args=(model,), daemon=True).start()
+
+    def started() -> None:  # the paper model loads while the worker reads, in parallel
+        if model not in sys.modules:
+            threading.Thread(target=_import_quietly, args=(model,), daemon=True).start()
+
     raw = _extract(
+        on_start=started,
         path=path,
         data=data,
         name=name,
@@ -223,14 +228,19 @@ def _extract(
     limits: Limits,
     page_timeout: float,
     file_timeout: float,
+    on_start: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the worker (restarting it after a page that times out or crashes it)."""
+    """Run the worker (restarting it after a page that times out or crashes it);
+    ``on_start`` is called once the first worker process exists."""
     deadline = time.monotonic() + file_timeout
     result: dict[str, Any] = {"pages": {}, "warnings": [], "page_count": 0}
     start = 0
     failed_pages = 0
     while True:
         proc, lines = _start_worker(path, data, password, start, limits)
+        if on_start is not None:
+            on_start()
+            on_start = None
         try:
             current = start
             opened = start > 0  # after a restart the document is known

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..config import Settings
-from ..llm import Progress, run_sync
+from ..llm import Progress
+from ..llm.bridge import sync_twin
 from ..llm.tokens import count_tokens
 from ..prompts import render
 from .models import PaperReview, ReviewForm
@@ -174,29 +175,9 @@ async def areview_paper(
     )
 
 
-def review_paper(
-    paper: Paper | str | Path | bytes,
-    *,
-    ensemble: int | None = None,
-    settings: Settings | None = None,
-    model: BaseChatModel | None = None,
-    lang: str | None = None,
-    dry_run: bool = False,
-    password: str | None = None,
-    progress: Progress | None = None,
-) -> PaperReview:
+review_paper = sync_twin(
+    areview_paper,
     """A conference-style review (NeurIPS-like form). With ``ensemble`` n > 1, n independent
     reviews run concurrently and an area-chair meta-review aggregates them (scores: means of
-    the reviews; decision: majority)."""
-    return run_sync(
-        areview_paper(
-            paper,
-            ensemble=ensemble,
-            settings=settings,
-            model=model,
-            lang=lang,
-            dry_run=dry_run,
-            password=password,
-            progress=progress,
-        )
-    )
+    the reviews; decision: majority).""",
+)
