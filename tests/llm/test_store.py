@@ -6,6 +6,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
+import pytest
 from deepseek_server import TEST_KEY, DeepSeekServer, Reply
 from fakes import ScriptedChatModel, ScriptedReply
 from ledger_rows import record_call
@@ -131,12 +132,8 @@ def test_an_unusable_store_location_is_still_an_error(tmp_path: Path) -> None:
     from assistants import errors
 
     (tmp_path / "cache.sqlite3").mkdir()  # a folder where the file should be: not "damage"
-    try:
+    with pytest.raises(errors.ConfigError, match=r"cache\.sqlite3"):
         ResponseCache(tmp_path / "cache.sqlite3").info()
-    except errors.ConfigError as exc:
-        assert "cache.sqlite3" in exc.message
-    else:  # pragma: no cover
-        raise AssertionError("no error")
     assert not list(tmp_path.glob("*.corrupt-*"))
 
 
@@ -152,22 +149,16 @@ def test_the_ledger_row_comes_before_the_cache_and_validation(
 
     monkeypatch.setattr(ResponseCache, "put", broken_put)
     server.enqueue("paid for")
-    try:
+    with pytest.raises(Boom):
         LLM("chat").complete([("user", "q")])
-    except Boom:
-        pass
-    else:  # pragma: no cover
-        raise AssertionError("the cache write did not run")
     (row,) = UsageLedger(load_settings().resolved_ledger_path()).rows()
     assert row["output_tokens"] > 0
     # and before validation: an unusable (empty) reply is recorded too
     server.enqueue("")
     from assistants import errors
 
-    try:
+    with pytest.raises(errors.EmptyResponseError):
         LLM("chat").complete([("user", "other")])
-    except errors.EmptyResponseError:
-        pass
     assert len(UsageLedger(load_settings().resolved_ledger_path()).rows()) == 2
 
 
