@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .. import errors
 from ..config import Settings, load_settings
-from ..llm import Progress, Usage, run_sync
+from ..llm import Limiter, Progress, Usage, run_sync
 from .extract import last_boxed, reference_answer
 from .models import EvalItem, EvalReport, MathEstimate, MathProblem
 from .solve import FATAL_ERRORS, check_samples, estimate_math, math_llm, solve_problem
@@ -245,7 +245,7 @@ async def aeval_math(
         previous, handle = _open_results(out, restart)
     resumed = _resumable(problems, previous, k)
     todo = [p for p in problems if p.id not in resumed]
-    limit_requests = asyncio.Semaphore(llm.settings.concurrency_for("math"))
+    limit_requests = Limiter(llm.settings.concurrency_for("math"))
     scored: dict[str, EvalItem] = {}
     failures: dict[str, str] = {}
     errors_seen: list[errors.AssistantsError] = []

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..config import Settings, load_settings
-from ..llm import LLM, Reply, Usage, run_sync
+from ..llm import LLM, Limiter, Reply, Usage, run_sync
 from ..prompts import language_name, render
 from .check import Verifier, can_stop_early, group_answers
 from .extract import extract_answer, reference_answer, to_plain
@@ -332,7 +332,7 @@ async def asolve_math(
     """Async :func:`solve_math`."""
     llm = math_llm(settings, model)
     k = check_samples(samples, llm.settings)
-    limit = asyncio.Semaphore(llm.settings.concurrency_for("math"))
+    limit = Limiter(llm.settings.concurrency_for("math"))
     return await solve_problem(
         llm,
         problem,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..config import Settings
-from ..llm import Progress, Usage, run_sync
+from ..llm import Limiter, Progress, Usage, run_sync
 from .analyze import aanalyze_paper
 from .models import BatchItem, BatchResult, PaperAnalysis
 from .request import as_paper, paper_llm, resolve_settings
@@ -88,7 +88,7 @@ async def aanalyze_folder(
 
     if progress:
         progress(0, total)
-    gate = asyncio.Semaphore(limit)  # every request of every paper (map steps too)
+    gate = Limiter(limit)  # every request of every paper (map steps too)
     results = await llm.amap(one, files, concurrency=limit)
     items: list[BatchItem] = []
     usage = Usage()
