@@ -34,6 +34,7 @@ from .failures import (
     check_reply,
     map_exception,
     overload,
+    retry_line,
     retry_reason,
     reworded,
     scrub_key,
@@ -352,8 +353,7 @@ class LLM:
         """Announce the retry (one line at INFO: the CLI shows it on a terminal), restart the
         display, and wait with the concurrency slot given back."""
         tries = self.settings.max_retries if tries is None else tries
-        seconds = f"{wait:.0f}" if wait >= 2 else f"{wait:.2f}".rstrip("0").rstrip(".")
-        log.info(f"retrying in {seconds} s ({attempts}/{tries}): {reason}")
+        log.info(retry_line(wait, attempts, tries, reason))
         if shown and on_retry is not None:
             on_retry()
         async with paused():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
+from socket import gaierror
 from typing import Any
 
 from .. import errors
@@ -24,6 +25,7 @@ __all__ = [
     "check_reply",
     "map_exception",
     "overload",
+    "retry_line",
     "retry_reason",
     "reworded",
     "scrub_key",
@@ -106,26 +108,37 @@ def retry_reason(error: errors.AssistantsError) -> str:
     return error.message
 
 
+def retry_line(wait: float, attempt: int, tries: int, reason: str) -> str:
+    """The one line announcing a retry: ``retrying in 4 s (2/5): HTTP 503``."""
+    seconds = f"{wait:.0f}" if wait >= 2 else f"{wait:.2f}".rstrip("0").rstrip(".")
+    return f"retrying in {seconds} s ({attempt}/{tries}): {reason}"
+
+
 def overload(error: errors.AssistantsError) -> bool:
     """Does ``error`` say the endpoint has too much to do (a 429 or a timeout)?"""
     return isinstance(error, (errors.RateLimitError, errors.APITimeoutError))
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes: LangChain's error → the SDK's → httpx's → the OSError."""
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(out) < 10:
+        out.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
 def unreachable(exc: BaseException) -> bool:
     """No connection could be made at all (refused, unknown host): one retry is enough."""
-    cause = exc.__cause__ or exc.__context__
-    return type(cause).__name__ == "ConnectError"
+    return any(
+        type(e).__name__ == "ConnectError" or isinstance(e, (ConnectionRefusedError, gaierror))
+        for e in _chain(exc)
+    )
 
 
 def _refused(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(8):  # the chain: SDK error → httpx error → OSError → ConnectionRefusedError
-        if seen is None:
-            return False
-        if isinstance(seen, ConnectionRefusedError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(isinstance(e, ConnectionRefusedError) for e in _chain(exc))
 
 
 def _url(exc: BaseException) -> str:
