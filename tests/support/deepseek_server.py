@@ -12,9 +12,13 @@ Python::
         srv.enqueue(Reply("hello", reasoning="think"))  # FIFO, one per chat request
         srv.responder = lambda body: Reply("dynamic")   # used when the queue is empty
         srv.fail_next(429, times=2, retry_after=0.01)   # the next 2 chat requests fail
+        srv.enqueue(Reply("cut", omit_done=True))        # incomplete streams, see Reply
+        srv.omit_usage = True                            # no usage in any answer
         client = openai.OpenAI(base_url=srv.url, api_key="sk-test")
         ...
         srv.chat_requests[-1].body["messages"]
+        srv.max_in_flight, srv.chat_requests[-1].in_flight  # concurrency the server saw
+        srv.chat_requests[-1].client_closed   # the client hung up before the answer ended
 
 Standalone (notebooks, manual testing)::
 
