@@ -17,7 +17,8 @@ one) and exits with the class's ``exit_code``; nothing else in the code base for
     │   ├── RateLimitError          exit 5   429 after every retry
     │   ├── ServerError             exit 5   500 / 503 after every retry
     │   ├── APITimeoutError         exit 5   no answer within the time limit after every retry
-    │   └── APIConnectionError      exit 5   endpoint unreachable
+    │   ├── APIConnectionError      exit 5   endpoint unreachable (refused: after one retry)
+    │   └── IncompleteStreamError   exit 5   a stream ended without [DONE] or a finish_reason
     ├── ResponseError               exit 6   the endpoint answered, but the answer is unusable
     │   ├── TruncatedResponseError  exit 6   finish_reason=length
     │   ├── EmptyResponseError      exit 6   no content
@@ -43,6 +44,7 @@ __all__ = [
     "ConfigError",
     "ContentFilteredError",
     "EmptyResponseError",
+    "IncompleteStreamError",
     "InputError",
     "InsufficientBalanceError",
     "MissingAPIKeyError",
@@ -135,6 +137,16 @@ class APITimeoutError(APIError):
 
 class APIConnectionError(APIError):
     default_hint = "check the network and ASSISTANTS_BASE_URL"
+
+
+class IncompleteStreamError(APIError):
+    """A stream that ended early: no ``[DONE]``, or no chunk with a ``finish_reason`` (a local
+    server such as llama.cpp ends a running stream when another request arrives)."""
+
+    default_hint = (
+        "the server ended the reply early; try again (a local server that serves one request "
+        "at a time needs --concurrency 1 / ASSISTANTS_CONCURRENCY=1)"
+    )
 
 
 class ResponseError(AssistantsError):

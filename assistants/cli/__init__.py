@@ -89,8 +89,12 @@ def cli() -> None:
 
 
 def _log_to_stderr() -> None:
-    """Library notices (a retired model name translated, a ledger not written) as one line."""
+    """Library notices (a retired model name translated, a ledger not written, concurrency
+    lowered after a 429) as one line each; on a terminal also the INFO lines (each retry:
+    ``retrying in 4 s (2/5): HTTP 503``), which would only clutter a log or CI output."""
     import logging
+
+    from ._common import interactive
 
     class _Stderr(logging.StreamHandler):
         """Writes to whatever ``sys.stderr`` is now (a test runner swaps it per run)."""
@@ -108,8 +112,8 @@ def _log_to_stderr() -> None:
         handler = _Stderr()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
-        logger.setLevel(logging.WARNING)
         logger.propagate = False
+    logger.setLevel(logging.INFO if interactive() else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> None:

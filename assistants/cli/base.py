@@ -138,7 +138,11 @@ def config_path() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def usage(by: str, since_date: datetime | None, as_json: bool) -> None:
-    """Summarise recorded usage and cost (every model call is recorded locally)."""
+    """Summarise recorded usage and cost (every model call is recorded locally).
+
+    Figures marked ~ include calls whose server reported no usage: their tokens were counted
+    with the tokenizer (in --json: "estimated_calls" and "estimated").
+    """
     from ..llm.usage import format_usd, usage_summary
 
     since = since_date.date().isoformat() if since_date else None
@@ -163,18 +167,25 @@ def usage(by: str, since_date: datetime | None, as_json: bool) -> None:
         "cost",
     )
     for row in rows:
+        mark = "~" if row["estimated"] else ""  # some calls had no usage from the server
         table.add_row(
             str(row["key"]),
             str(row["calls"]),
             str(row["cached"]),
-            f"{row['cache_hit_tokens']:,}/{row['cache_miss_tokens']:,}",
-            f"{row['output_tokens']:,}",
-            f"{row['reasoning_tokens']:,}",
-            format_usd(row["cost_usd"]),
+            f"{mark}{row['cache_hit_tokens']:,}/{row['cache_miss_tokens']:,}",
+            f"{mark}{row['output_tokens']:,}",
+            f"{mark}{row['reasoning_tokens']:,}",
+            mark + format_usd(row["cost_usd"]),
         )
     total = sum(r["cost_usd"] for r in rows)
+    estimated = sum(r["estimated_calls"] or 0 for r in rows)
     console().print(table)
-    click.echo(f"total: {format_usd(total)}")
+    click.echo(f"total: {'~' if estimated else ''}{format_usd(total)}")
+    if estimated:
+        click.echo(
+            f"~ estimated: the server reported no usage for {estimated} call(s); their tokens "
+            "were counted with the tokenizer"
+        )
 
 
 @click.group()

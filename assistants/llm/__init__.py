@@ -1,9 +1,10 @@
 """The shared model layer: every model call goes through :class:`LLM` (retries, cache, cost).
-client, reply, failures, structured, bridge, selector, usage, store, tokens, chat.
+client, calls, limiter, reply, failures, structured, bridge, selector, usage, store, tokens, chat.
 """
 
 from .bridge import run_sync
 from .client import LLM
+from .limiter import Limiter
 from .reply import Message, Progress, Reply, RequestEstimate
 from .selector import PROFILES, ModelSpec, select_model
 from .usage import PriceTable, Usage, format_usd, load_prices
@@ -11,6 +12,7 @@ from .usage import PriceTable, Usage, format_usd, load_prices
 __all__ = [
     "LLM",
     "PROFILES",
+    "Limiter",
     "Message",
     "ModelSpec",
     "PriceTable",

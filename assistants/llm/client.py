@@ -27,21 +27,27 @@ from pydantic import BaseModel, ValidationError
 from .. import errors
 from ..config import Settings, load_settings
 from .bridge import run_sync
+from .calls import Attempt, call_model, watch_streams
 from .failures import (
     RETRYABLE,
     RETRYABLE_FINISH,
     check_reply,
     map_exception,
+    overload,
+    retry_line,
+    retry_reason,
     reworded,
     scrub_key,
+    unreachable,
     what_broke,
 )
+from .limiter import Limiter, overloaded, paused, succeeded
 from .reply import Callback, Message, Progress, Reply, RequestEstimate, normalize_messages
 from .selector import ModelSpec, select_model
 from .store import ResponseCache, UsageLedger, request_key
 from .structured import ask_structured, attach_schema, schema_instructions
 from .tokens import count_message_tokens, count_tokens
-from .usage import PriceTable, Usage, load_prices
+from .usage import PriceTable, Usage, load_prices, priced_usage
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -144,7 +150,7 @@ class LLM:
         from langchain_deepseek import ChatDeepSeek
 
         extra = self.spec.request_fields()
-        return ChatDeepSeek(
+        client = ChatDeepSeek(
             model=self.spec.model,
             base_url=self.spec.base_url,
             api_key=key,  # type: ignore[arg-type]
@@ -155,6 +161,7 @@ class LLM:
             stream_usage=True,
             extra_body=extra or None,
         )
+        return watch_streams(client)
 
     # -- estimates -------------------------------------------------------------------------
     def estimate(self, messages: Iterable[Any], output_tokens: int = 800) -> RequestEstimate:
@@ -247,18 +254,37 @@ class LLM:
 
         started = time.monotonic()
         attempts = 0
+        paid = Usage()  # attempts answered but retried: paid, so recorded and counted
         while True:
             attempts += 1
             shown = False
+            attempt = Attempt()
+            attempt_started = time.monotonic()
             try:
-                content, reasoning, finish, usage_meta = await self._call(
-                    msgs, params, stream, showing(on_reasoning), showing(on_content)
+                await call_model(
+                    self._chat_model(),
+                    msgs,
+                    params,
+                    attempt,
+                    stream=stream,
+                    timeout=self.spec.timeout,
+                    strict=self._injected is None,
+                    on_reasoning=showing(on_reasoning),
+                    on_content=showing(on_content),
                 )
             except Exception as exc:
                 mapped, retry_after = map_exception(exc, attempts)
                 if mapped is None:
                     raise
-                if not isinstance(mapped, RETRYABLE) or attempts > self.settings.max_retries:
+                if attempt.chunks:  # part of a reply arrived: it may have been paid
+                    paid = paid + self._record_attempt(msgs, attempt, attempt_started, attempts)
+                if overload(mapped):
+                    overloaded(retry_reason(mapped))
+                # Nothing listens where no connection can be made: one retry is enough.
+                tries = min(self.settings.max_retries, 1) if unreachable(exc) else None
+                if not isinstance(mapped, RETRYABLE) or attempts > (
+                    self.settings.max_retries if tries is None else tries
+                ):
                     raise self._scrub(mapped) from None
                 if shown and on_retry is None:
                     # A retry would show its text after the part already shown.
@@ -283,90 +309,55 @@ class LLM:
                     ) from None
                 if retry_after is not None:
                     wait = max(wait, retry_after)
-                if shown and on_retry is not None:
-                    on_retry()
-                await asyncio.sleep(wait)
+                await self._retry(wait, attempts, tries, retry_reason(mapped), shown, on_retry)
                 continue
-            if finish in RETRYABLE_FINISH and attempts <= self.settings.max_retries:
+            if attempt.finish in RETRYABLE_FINISH and attempts <= self.settings.max_retries:
                 if shown and on_retry is None:
                     break  # as above: no second text after the first; _check raises
-                if shown and on_retry is not None:
-                    on_retry()
-                await asyncio.sleep(self._backoff(attempts, None))
+                paid = paid + self._record_attempt(msgs, attempt, attempt_started, attempts)
+                wait = self._backoff(attempts, None)
+                await self._retry(wait, attempts, None, str(attempt.finish), shown, on_retry)
                 continue
             break
 
+        succeeded()
+        # The ledger row first: whatever happens to the reply next, what was paid is recorded.
+        usage = self._record_attempt(msgs, attempt, started, attempts)
         latency = time.monotonic() - started
-        usage = self._usage(usage_meta)
-        self._record(usage, latency, attempts, cached=False)
         reply = Reply(
-            content=content,
-            reasoning=reasoning,
-            finish_reason=finish,
+            content=attempt.content,
+            reasoning=attempt.reasoning,
+            finish_reason=attempt.finish,
             model=self.spec.model,
-            usage=usage,
+            usage=paid + usage,
             attempts=attempts,
             latency_s=round(latency, 4),
         )
         check_reply(reply, allow_truncated=allow_truncated, allow_empty=allow_empty)
-        if cache is not None and finish == "stop" and content.strip():
+        if cache is not None and attempt.finish == "stop" and attempt.content.strip():
             try:
                 cache.put(key, self.spec.model, reply.model_dump(mode="json"))
             except errors.AssistantsError as exc:  # the cache must never cost a result
                 _warn_once(f"response cache not written ({exc})")
         return reply
 
-    async def _call(
+    async def _retry(
         self,
-        msgs: list[Message],
-        params: dict[str, Any],
-        stream: bool,
-        on_reasoning: Callback | None,
-        on_content: Callback | None,
-    ) -> tuple[str, str | None, str | None, dict[str, Any] | None]:
-        model = self._chat_model()
-        # Our own limit as well as the HTTP client's: keep-alives (blank lines, SSE comments)
-        # reset the client's read timeout, so an endpoint that only keeps the line open would
-        # otherwise hold the call forever. Streams: the longest wait for the next chunk.
-        limit = self.spec.timeout
-        if not stream:
-            message = await asyncio.wait_for(model.ainvoke(msgs, **params), limit)
-            reasoning = message.additional_kwargs.get("reasoning_content")
-            return (
-                _text(message.content),
-                reasoning,
-                message.response_metadata.get("finish_reason"),
-                getattr(message, "usage_metadata", None),
-            )
-        content_parts: list[str] = []
-        reasoning_parts: list[str] | None = None
-        finish: str | None = None
-        usage_meta: dict[str, Any] | None = None
-        chunks = model.astream(msgs, **params)
-        try:
-            while True:
-                try:
-                    chunk = await asyncio.wait_for(anext(chunks), limit)
-                except StopAsyncIteration:
-                    break
-                delta_reasoning = chunk.additional_kwargs.get("reasoning_content")
-                if delta_reasoning is not None:  # the first delta may be ""
-                    reasoning_parts = reasoning_parts if reasoning_parts is not None else []
-                    reasoning_parts.append(delta_reasoning)
-                    if on_reasoning and delta_reasoning:
-                        on_reasoning(delta_reasoning)
-                text = _text(chunk.content)
-                if text:
-                    content_parts.append(text)
-                    if on_content:
-                        on_content(text)
-                finish = chunk.response_metadata.get("finish_reason") or finish
-                if getattr(chunk, "usage_metadata", None):
-                    usage_meta = dict(chunk.usage_metadata)  # type: ignore[arg-type]
-        finally:
-            await chunks.aclose()  # type: ignore[attr-defined]
-        reasoning = "".join(reasoning_parts) if reasoning_parts is not None else None
-        return "".join(content_parts), reasoning, finish, usage_meta
+        wait: float,
+        attempts: int,
+        tries: int | None,
+        reason: str,
+        shown: bool,
+        on_retry: Callable[[], None] | None,
+    ) -> None:
+        """Announce the retry (one line at INFO: the CLI shows it on a terminal), restart the
+        display, and wait with the concurrency slot given back."""
+        tries = self.settings.max_retries if tries is None else tries
+        log.info(retry_line(wait, attempts, tries, reason))
+        if shown and on_retry is not None:
+            on_retry()
+        async with paused():
+            await asyncio.sleep(wait)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         wait = self.settings.retry_backoff * (2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
@@ -379,28 +370,40 @@ class LLM:
         key = self.settings.api_key.get_secret_value().strip() if self.settings.api_key else ""
         return scrub_key(error, key)
 
-    def _usage(self, meta: dict[str, Any] | None) -> Usage:
+    def _record_attempt(
+        self, msgs: list[Message], attempt: Attempt, started: float, attempts: int
+    ) -> Usage:
+        """Record one answered attempt (a ledger row) and return its usage."""
+        usage = self._usage(msgs, attempt)
+        self._record(usage, time.monotonic() - started, attempts, cached=False)
+        return usage
+
+    def _usage(self, msgs: list[Message], attempt: Attempt) -> Usage:
+        """The usage the server reported, or (none reported) counted with the tokenizer and
+        marked estimated: never a measured zero for what nobody measured."""
+        meta = attempt.usage_meta
         if not meta:
-            return Usage(requests=1)
+            reasoning = count_tokens(attempt.reasoning or "")
+            return priced_usage(
+                self.prices,
+                self.spec.model,
+                hit=0,
+                miss=count_message_tokens(msgs),
+                output=reasoning + count_tokens(attempt.content),
+                reasoning=reasoning,
+                when=_now(),
+                estimated=True,
+            )
         input_tokens = int(meta.get("input_tokens") or 0)
         hit = int((meta.get("input_token_details") or {}).get("cache_read") or 0)
-        output = int(meta.get("output_tokens") or 0)
-        reasoning = int((meta.get("output_token_details") or {}).get("reasoning") or 0)
-        miss = max(input_tokens - hit, 0)
-        cost = self.prices.cost(
+        return priced_usage(
+            self.prices,
             self.spec.model,
-            cache_hit=hit,
-            cache_miss=miss,
-            output=output,
+            hit=hit,
+            miss=max(input_tokens - hit, 0),
+            output=int(meta.get("output_tokens") or 0),
+            reasoning=int((meta.get("output_token_details") or {}).get("reasoning") or 0),
             when=_now(),
-        )
-        return Usage(
-            requests=1,
-            cache_hit_tokens=hit,
-            cache_miss_tokens=miss,
-            output_tokens=output,
-            reasoning_tokens=reasoning,
-            cost_usd=cost,
         )
 
     def _record(self, usage: Usage, latency: float, attempts: int, *, cached: bool) -> None:
@@ -422,6 +425,7 @@ class LLM:
                 peak=int(self.prices.is_peak(_now())),
                 cached=int(cached),
                 attempts=attempts,
+                estimated=usage.estimated_requests,
             )
         except Exception as exc:  # the ledger must never cost the user a result
             _warn_once(f"usage ledger not written ({exc})")
@@ -516,10 +520,12 @@ class LLM:
         concurrency: int | None = None,
         progress: Progress | None = None,
     ) -> list[Any]:
-        """Run ``func`` over ``items`` with bounded concurrency; results in order, where a
-        failed item's result is its exception (``AssistantsError``) so one failure loses
-        nothing else. Unexpected exceptions propagate."""
-        limit = asyncio.Semaphore(concurrency or self.concurrency)
+        """Run ``func`` over ``items`` with bounded, adaptive concurrency (a
+        :class:`~assistants.llm.limiter.Limiter`: 429s and timeouts halve the requests in
+        flight, successes restore them); results in order, where a failed item's result is its
+        exception (``AssistantsError``) so one failure loses nothing else. Unexpected
+        exceptions propagate."""
+        limit = Limiter(concurrency or self.concurrency)
         done = 0
         total = len(items)
         if progress:
@@ -544,13 +550,3 @@ def _warn_once(message: str) -> None:
     if message not in _notified:
         _notified.add(message)
         log.warning(message)
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content blocks
-        return "".join(
-            block.get("text", "") if isinstance(block, dict) else str(block) for block in content
-        )
-    return str(content or "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
+from socket import gaierror
 from typing import Any
 
 from .. import errors
@@ -23,8 +24,12 @@ __all__ = [
     "RETRYABLE_FINISH",
     "check_reply",
     "map_exception",
+    "overload",
+    "retry_line",
+    "retry_reason",
     "reworded",
     "scrub_key",
+    "unreachable",
     "what_broke",
 ]
 
@@ -33,6 +38,7 @@ RETRYABLE = (
     errors.ServerError,
     errors.APITimeoutError,
     errors.APIConnectionError,
+    errors.IncompleteStreamError,
 )
 RETRYABLE_FINISH = {"insufficient_system_resource"}
 
@@ -84,7 +90,61 @@ def what_broke(error: errors.AssistantsError) -> str:
         return "the connection was lost"
     if isinstance(error, errors.APITimeoutError):
         return "nothing more arrived within the time limit"
+    if isinstance(error, errors.IncompleteStreamError):
+        return "the server ended the stream before the reply was complete"
     return error.message
+
+
+def retry_reason(error: errors.AssistantsError) -> str:
+    """A retry's cause in a few words: ``HTTP 503``, ``a timeout``, ``connection refused``."""
+    if isinstance(error, errors.APIError) and error.status is not None:
+        return f"HTTP {error.status}"
+    if isinstance(error, errors.APITimeoutError):
+        return "a timeout"
+    if isinstance(error, errors.APIConnectionError):
+        return "connection refused" if "refused" in error.message else "connection error"
+    if isinstance(error, errors.IncompleteStreamError):
+        return "an incomplete stream"
+    return error.message
+
+
+def retry_line(wait: float, attempt: int, tries: int, reason: str) -> str:
+    """The one line announcing a retry: ``retrying in 4 s (2/5): HTTP 503``."""
+    seconds = f"{wait:.0f}" if wait >= 2 else f"{wait:.2f}".rstrip("0").rstrip(".")
+    return f"retrying in {seconds} s ({attempt}/{tries}): {reason}"
+
+
+def overload(error: errors.AssistantsError) -> bool:
+    """Does ``error`` say the endpoint has too much to do (a 429 or a timeout)?"""
+    return isinstance(error, (errors.RateLimitError, errors.APITimeoutError))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes: LangChain's error → the SDK's → httpx's → the OSError."""
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(out) < 10:
+        out.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
+def unreachable(exc: BaseException) -> bool:
+    """No connection could be made at all (refused, unknown host): one retry is enough."""
+    return any(
+        type(e).__name__ == "ConnectError" or isinstance(e, (ConnectionRefusedError, gaierror))
+        for e in _chain(exc)
+    )
+
+
+def _refused(exc: BaseException) -> bool:
+    return any(isinstance(e, ConnectionRefusedError) for e in _chain(exc))
+
+
+def _url(exc: BaseException) -> str:
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    return f" at {url}" if url is not None else ""
 
 
 def reworded(error: errors.AssistantsError, message: str, *, hint: str) -> errors.AssistantsError:
@@ -122,8 +182,11 @@ def map_exception(
             f"no answer within the time limit (after {n} attempt(s))", attempts=n
         ), None
     if isinstance(exc, openai.APIConnectionError):
+        cause: object = exc.__cause__ or exc
+        if _refused(exc):
+            cause = "connection refused"
         return errors.APIConnectionError(
-            f"cannot reach the API (after {n} attempt(s)): {exc.__cause__ or exc}", attempts=n
+            f"cannot reach the API{_url(exc)} (after {n} attempt(s)): {cause}", attempts=n
         ), None
     if _malformed_reply(exc):
         # HTTP 200 with a body that is not a completion (a proxy's HTML page, broken JSON,

@@ -22,11 +22,23 @@ from ..config import Settings, load_settings
 from ..errors import ConfigError
 from .store import UsageLedger
 
-__all__ = ["ModelPrice", "PriceTable", "Usage", "format_usd", "load_prices", "usage_summary"]
+__all__ = [
+    "ModelPrice",
+    "PriceTable",
+    "Usage",
+    "format_usd",
+    "load_prices",
+    "priced_usage",
+    "usage_summary",
+]
 
 
 class Usage(BaseModel):
-    """Tokens and cost of one or more requests. Add them with ``+``."""
+    """Tokens and cost of one or more requests. Add them with ``+``.
+
+    ``estimated_requests`` counts requests whose server reported no usage: their tokens were
+    counted with the tokenizer (``estimated`` is then true and :meth:`summary` says so).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -37,6 +49,13 @@ class Usage(BaseModel):
     output_tokens: int = Field(default=0, description="completion tokens, reasoning included")
     reasoning_tokens: int = 0
     cost_usd: float = 0.0
+    estimated_requests: int = Field(
+        default=0, description="requests whose usage the server did not report (counted here)"
+    )
+
+    @property
+    def estimated(self) -> bool:
+        return self.estimated_requests > 0
 
     @property
     def input_tokens(self) -> int:
@@ -57,6 +76,7 @@ class Usage(BaseModel):
             output_tokens=self.output_tokens + other.output_tokens,
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
             cost_usd=round(self.cost_usd + other.cost_usd, 10),
+            estimated_requests=self.estimated_requests + other.estimated_requests,
         )
 
     def __radd__(self, other: Any) -> Usage:
@@ -66,11 +86,41 @@ class Usage(BaseModel):
 
     def summary(self) -> str:
         cached = f", {self.cached_requests} from cache" if self.cached_requests else ""
-        return (
-            f"{self.requests} request(s){cached}, {self.input_tokens:,} input tokens "
-            f"({self.cache_hit_tokens:,} cache hits), {self.output_tokens:,} output tokens, "
-            f"{format_usd(self.cost_usd)}"
+        mark = "~" if self.estimated else ""
+        note = (
+            f" (~ estimated: {self.estimated_requests} request(s) without usage from the server)"
+            if self.estimated
+            else ""
         )
+        return (
+            f"{self.requests} request(s){cached}, {mark}{self.input_tokens:,} input tokens "
+            f"({self.cache_hit_tokens:,} cache hits), {mark}{self.output_tokens:,} output "
+            f"tokens, {mark}{format_usd(self.cost_usd)}{note}"
+        )
+
+
+def priced_usage(
+    prices: PriceTable,
+    model: str,
+    *,
+    hit: int,
+    miss: int,
+    output: int,
+    reasoning: int,
+    when: datetime,
+    estimated: bool = False,
+) -> Usage:
+    """The :class:`Usage` of one request, its cost from ``prices``."""
+    cost = prices.cost(model, cache_hit=hit, cache_miss=miss, output=output, when=when)
+    return Usage(
+        requests=1,
+        cache_hit_tokens=hit,
+        cache_miss_tokens=miss,
+        output_tokens=output,
+        reasoning_tokens=reasoning,
+        cost_usd=cost,
+        estimated_requests=int(estimated),
+    )
 
 
 class ModelPrice(BaseModel):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..config import Settings, load_settings
-from ..llm import LLM, Reply, Usage
+from ..llm import LLM, Limiter, Reply, Usage
 from ..llm.bridge import sync_twin
 from ..llm.tokens import MESSAGE_OVERHEAD, count_message_tokens, count_tokens_batch
 from ..prompts import language_name, render
@@ -320,14 +320,14 @@ async def solve_problem(
     )
 
 
-def request_limit(concurrency: int | None, settings: Settings) -> asyncio.Semaphore:
+def request_limit(concurrency: int | None, settings: Settings) -> Limiter:
     """The requests in flight at once for math: ``concurrency`` (``-j``), else the
     ``math.concurrency`` setting, else the global ``concurrency``."""
     if concurrency is not None and concurrency < 1:
         raise errors.InputError(
             f"concurrency must be at least 1 (got {concurrency})", hint="use --concurrency 1.."
         )
-    return asyncio.Semaphore(settings.concurrency_for("math", concurrency))
+    return Limiter(settings.concurrency_for("math", concurrency))
 
 
 def check_samples(samples: int | None, settings: Settings) -> int:

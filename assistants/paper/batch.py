@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..config import Settings
-from ..llm import Progress, Usage
+from ..llm import Limiter, Progress, Usage
 from ..llm.bridge import sync_twin
 from .analyze import aanalyze_paper
 from .models import BatchItem, BatchResult, PaperAnalysis
@@ -89,7 +89,7 @@ async def aanalyze_folder(
 
     if progress:
         progress(0, total)
-    gate = asyncio.Semaphore(limit)  # every request of every paper (map steps too)
+    gate = Limiter(limit)  # every request of every paper (map steps too)
     results = await llm.amap(one, files, concurrency=limit)
     items: list[BatchItem] = []
     usage = Usage()

@@ -25,9 +25,22 @@ def test_usage_since_must_be_a_date(data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [("usage",), ("cache", "info"), ("cache", "clear")])
-def test_corrupt_stores_are_one_line_errors(data_dir: Path, command: tuple[str, ...]) -> None:
+def test_corrupt_stores_heal_with_one_warning(data_dir: Path, command: tuple[str, ...]) -> None:
     (data_dir / "cache.sqlite3").write_bytes(b"not a database " * 400)
     (data_dir / "usage.sqlite3").write_bytes(b"not a database " * 400)
+    result = run(*command)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "damaged" in line]
+    assert len(warnings) == 1 and "corrupt-" in warnings[0]
+    assert len(list(data_dir.glob("*.sqlite3.corrupt-*"))) == 1
+    if command == ("cache", "clear"):
+        assert "removed 0 cached replies" in result.stdout
+
+
+@pytest.mark.parametrize("command", [("usage",), ("cache", "info"), ("cache", "clear")])
+def test_unusable_stores_are_one_line_errors(data_dir: Path, command: tuple[str, ...]) -> None:
+    (data_dir / "cache.sqlite3").mkdir()  # not a file: nothing to heal
+    (data_dir / "usage.sqlite3").mkdir()
     result = run(*command)
     assert result.exit_code == 3
     assert "sqlite3" in one_line_error(result)

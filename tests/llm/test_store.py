@@ -6,6 +6,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
+import pytest
 from deepseek_server import TEST_KEY, DeepSeekServer, Reply
 from fakes import ScriptedChatModel, ScriptedReply
 from ledger_rows import record_call
@@ -103,3 +104,66 @@ def test_key_never_written(server, data_dir: Path, caplog) -> None:
     for path in files:
         assert TEST_KEY.encode() not in path.read_bytes(), path
     assert TEST_KEY not in caplog.text
+
+
+def test_damaged_stores_heal_with_one_warning_and_are_kept_aside(
+    server: DeepSeekServer, data_dir: Path
+) -> None:
+    from log_lines import log_lines
+
+    garbage = b"not a database " * 400
+    (data_dir / "cache.sqlite3").write_bytes(garbage)
+    (data_dir / "usage.sqlite3").write_bytes(garbage)
+    server.enqueue("the answer", "again")
+    with log_lines(logging.WARNING) as lines:
+        reply = LLM("chat").complete([("user", "q")])
+        assert LLM("chat").complete([("user", "q")]).cached  # the fresh cache works
+    assert reply.content == "the answer"
+    assert len(lines) == 2, lines  # one per store
+    assert "response cache" in lines[0] or "response cache" in lines[1]
+    for name in ("cache.sqlite3", "usage.sqlite3"):
+        (aside,) = data_dir.glob(f"{name}.corrupt-*")
+        assert aside.read_bytes() == garbage
+        assert name in " ".join(lines) and aside.name in " ".join(lines)
+    assert len(UsageLedger(data_dir / "usage.sqlite3").rows()) == 2  # nothing paid is lost
+
+
+def test_an_unusable_store_location_is_still_an_error(tmp_path: Path) -> None:
+    from assistants import errors
+
+    (tmp_path / "cache.sqlite3").mkdir()  # a folder where the file should be: not "damage"
+    with pytest.raises(errors.ConfigError, match=r"cache\.sqlite3"):
+        ResponseCache(tmp_path / "cache.sqlite3").info()
+    assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_the_ledger_row_comes_before_the_cache_and_validation(
+    server: DeepSeekServer, monkeypatch
+) -> None:
+    class Boom(Exception):
+        pass
+
+    def broken_put(self, *args, **kwargs):
+        assert len(UsageLedger(load_settings().resolved_ledger_path()).rows()) == 1
+        raise Boom
+
+    monkeypatch.setattr(ResponseCache, "put", broken_put)
+    server.enqueue("paid for")
+    with pytest.raises(Boom):
+        LLM("chat").complete([("user", "q")])
+    (row,) = UsageLedger(load_settings().resolved_ledger_path()).rows()
+    assert row["output_tokens"] > 0
+    # and before validation: an unusable (empty) reply is recorded too
+    server.enqueue("")
+    from assistants import errors
+
+    with pytest.raises(errors.EmptyResponseError):
+        LLM("chat").complete([("user", "other")])
+    assert len(UsageLedger(load_settings().resolved_ledger_path()).rows()) == 2
+
+
+def test_an_answered_retry_is_recorded(server: DeepSeekServer) -> None:
+    server.enqueue(Reply("", finish_reason="insufficient_system_resource"), Reply("done"))
+    reply = LLM("chat").complete([("user", "hi")])
+    assert reply.usage.requests == 2  # both answers were paid
+    assert len(UsageLedger(load_settings().resolved_ledger_path()).rows()) == 2

@@ -12,9 +12,13 @@ Python::
         srv.enqueue(Reply("hello", reasoning="think"))  # FIFO, one per chat request
         srv.responder = lambda body: Reply("dynamic")   # used when the queue is empty
         srv.fail_next(429, times=2, retry_after=0.01)   # the next 2 chat requests fail
+        srv.enqueue(Reply("cut", omit_done=True))        # incomplete streams, see Reply
+        srv.omit_usage = True                            # no usage in any answer
         client = openai.OpenAI(base_url=srv.url, api_key="sk-test")
         ...
         srv.chat_requests[-1].body["messages"]
+        srv.max_in_flight, srv.chat_requests[-1].in_flight  # concurrency the server saw
+        srv.chat_requests[-1].client_closed   # the client hung up before the answer ended
 
 Standalone (notebooks, manual testing)::
 
@@ -35,6 +39,7 @@ import contextlib
 import hashlib
 import json
 import math
+import select
 import signal
 import socket
 import sys
@@ -107,7 +112,11 @@ class Reply:
     while waiting. ``drop_connection`` closes the socket without answering; ``drop_mid_stream``
     streams the first half of the content (reasoning included), then closes the socket.
     ``raw_body`` answers HTTP 200 with exactly this text (a malformed reply; ``raw_content_type``
-    is its Content-Type).
+    is its Content-Type). Incomplete streams: ``omit_done`` sends every chunk (finish_reason and
+    usage included) and ends the body without ``data: [DONE]``, closing the connection;
+    ``omit_finish_reason`` sends ``[DONE]`` but no chunk with a finish_reason (what
+    llama-cpp-python does to a running stream when another request arrives). ``omit_usage``
+    leaves the usage out (non-stream body and stream alike).
     """
 
     content: Content = ""
@@ -124,6 +133,9 @@ class Reply:
     drop_mid_stream: bool = False
     raw_body: str | None = None
     raw_content_type: str = "application/json"
+    omit_done: bool = False
+    omit_finish_reason: bool = False
+    omit_usage: bool = False
 
 
 def _key_hash(authorization: str | None) -> str | None:
@@ -159,6 +171,9 @@ class LoggedRequest:
     usage: dict[str, Any] | None = None
     time: float = field(default_factory=time.monotonic)
     key_sha256: str | None = None  # the bearer key's hash: which key came, never the key
+    in_flight: int = 0  # chat requests being served when this one arrived (itself included)
+    client_closed: bool = False  # the client closed the connection before the answer ended
+    ended: float | None = None  # when the server was done with it (answered, dropped, closed)
 
     @property
     def is_chat(self) -> bool:
@@ -233,6 +248,9 @@ class DeepSeekServer:
         self.models = tuple(models)
         self.valid_keys = None if valid_keys is None else frozenset(valid_keys)
         self.responder: Callable[[dict[str, Any]], Reply | None] | None = None
+        self.omit_usage = False  # no usage in any answer (as some local servers do)
+        self.in_flight = 0  # chat requests being served now
+        self.max_in_flight = 0  # the most at once since start (or reset_max_in_flight)
         self._port = port
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
@@ -329,9 +347,15 @@ class DeepSeekServer:
         with self._lock:
             return [r for r in self._log if r.is_chat]
 
+    def reset_max_in_flight(self) -> None:
+        """Start measuring :attr:`max_in_flight` again from the requests in flight now."""
+        with self._lock:
+            self.max_in_flight = self.in_flight
+
     def reset(self) -> None:
         """Clear the queue, pending failures, the request log and the prefix cache."""
         with self._lock:
+            self.max_in_flight = self.in_flight
             self._queue.clear()
             self._failures.clear()
             self._log.clear()
@@ -343,6 +367,20 @@ class DeepSeekServer:
     def _log_request(self, entry: LoggedRequest) -> None:
         with self._lock:
             self._log.append(entry)
+
+    def _enter(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            entry.in_flight = self.in_flight
+
+    def _leave(self, entry: LoggedRequest) -> None:
+        """Once per chat request: before the answer's last bytes go out (a client may send
+        its next request the moment it has them) or when it ends otherwise."""
+        with self._lock:
+            if entry.in_flight and entry.ended is None:
+                self.in_flight -= 1
+                entry.ended = time.monotonic()
 
     def _take_failure(self) -> _Failure | None:
         with self._lock:
@@ -397,6 +435,10 @@ class DeepSeekServer:
         if key.startswith("sk-broke"):
             return True, _ApiError(402)
         return True, None
+
+
+class _ClientGone(Exception):
+    """The client closed the connection while the server was still working on the answer."""
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -541,8 +583,16 @@ class _Handler(BaseHTTPRequestHandler):
         return headers
 
     def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+        """Sleep, watching the connection: a client that hangs up raises :class:`_ClientGone`."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            try:
+                readable, _, _ = select.select([self.connection], [], [], min(left, 0.02))
+                gone = bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone:
+                raise _ClientGone
 
     def _send_json(
         self,
@@ -559,6 +609,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", _fmt_seconds(retry_after))
         self.end_headers()
         entry.status = status  # before the last byte: a client may read the log right after
+        self.server_obj._leave(entry)
         self.wfile.write(data)
 
     def _send_error(self, err: _ApiError, entry: LoggedRequest, extra_delay: float = 0.0) -> None:
@@ -642,6 +693,23 @@ class _Handler(BaseHTTPRequestHandler):
         if path not in CHAT_PATHS:
             self._send_error(_ApiError(404, f"Not Found: {path}"), entry)
             return
+        srv._enter(entry)
+        try:
+            self._chat(srv, entry, body, auth_err)
+        except (_ClientGone, OSError):
+            entry.client_closed = True
+            entry.status = None
+            self.close_connection = True
+        finally:
+            srv._leave(entry)
+
+    def _chat(
+        self,
+        srv: DeepSeekServer,
+        entry: LoggedRequest,
+        body: dict[str, Any] | None,
+        auth_err: _ApiError | None,
+    ) -> None:
         failure = srv._take_failure()
         if failure is not None:
             self._send_error(_ApiError(failure.status, failure.message, failure.retry_after), entry)
@@ -680,6 +748,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(data)
                 return
             completion = _Completion.build(srv, body, reply, thinking)
+        except (_ClientGone, OSError):
+            raise
         except Exception as exc:  # a bug in a responder/callable: answer 500, keep serving
             traceback.print_exc(file=sys.stderr)
             self._send_error(_ApiError(500, f"test server error: {exc!r}"), entry)
@@ -729,6 +799,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         entry.status = 200
+        self.server_obj._leave(entry)
         self.wfile.write(data)
 
     def _stream(
@@ -745,7 +816,7 @@ class _Handler(BaseHTTPRequestHandler):
         opts = body.get("stream_options")
         include_usage = isinstance(opts, dict) and bool(opts.get("include_usage"))
         out = bytearray()
-        chunks = list(c.chunks(max(1, reply.chunk_size), include_usage))
+        chunks = list(c.chunks(max(1, reply.chunk_size), include_usage, reply.omit_finish_reason))
         if reply.drop_mid_stream:
             for chunk in chunks[: max(1, len(chunks) // 2)]:
                 self._write_chunk(b"data: " + json.dumps(chunk).encode() + b"\n\n")
@@ -757,8 +828,15 @@ class _Handler(BaseHTTPRequestHandler):
             if len(out) >= 4096:
                 self._write_chunk(bytes(out))
                 out.clear()
+        if reply.omit_done:  # a complete HTTP body, but no [DONE]; then hang up
+            self._write_chunk(bytes(out))
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+            return
         out += b"data: [DONE]\n\n"
         self._write_chunk(bytes(out))
+        self.server_obj._leave(entry)
         self.wfile.write(b"0\r\n\r\n")
 
 
@@ -772,7 +850,7 @@ class _Completion:
     content: str
     reasoning: str | None
     finish_reason: str
-    usage: dict[str, Any]
+    usage: dict[str, Any] | None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -813,7 +891,8 @@ class _Completion:
             usage.update(reply.usage)
             if "total_tokens" not in reply.usage:
                 usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-        return cls(str(body["model"]), content, reasoning, finish_reason, usage)
+        omit = reply.omit_usage or srv.omit_usage
+        return cls(str(body["model"]), content, reasoning, finish_reason, None if omit else usage)
 
     def _envelope(self, obj: str) -> dict[str, Any]:
         return {
@@ -828,6 +907,7 @@ class _Completion:
         message: dict[str, Any] = {"role": "assistant", "content": self.content}
         if self.reasoning is not None:
             message["reasoning_content"] = self.reasoning
+        usage = {} if self.usage is None else {"usage": self.usage}
         return {
             **self._envelope("chat.completion"),
             "choices": [
@@ -838,11 +918,14 @@ class _Completion:
                     "finish_reason": self.finish_reason,
                 }
             ],
-            "usage": self.usage,
+            **usage,
         }
 
-    def chunks(self, size: int, include_usage: bool) -> Iterable[dict[str, Any]]:
+    def chunks(
+        self, size: int, include_usage: bool, omit_finish: bool = False
+    ) -> Iterable[dict[str, Any]]:
         thinking = self.reasoning is not None
+        last = None if omit_finish else self.finish_reason
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
             return {
@@ -859,13 +942,13 @@ class _Completion:
                 yield chunk({"content": None, "reasoning_content": text[i : i + size]})
             for i in range(0, len(self.content), size):
                 yield chunk({"content": self.content[i : i + size], "reasoning_content": None})
-            yield chunk({"content": "", "reasoning_content": None}, self.finish_reason)
+            yield chunk({"content": "", "reasoning_content": None}, last)
         else:
             yield chunk({"role": "assistant", "content": ""})
             for i in range(0, len(self.content), size):
                 yield chunk({"content": self.content[i : i + size]})
-            yield chunk({"content": ""}, self.finish_reason)
-        if include_usage:
+            yield chunk({"content": ""}, last)
+        if include_usage and self.usage is not None:
             yield {**self._envelope("chat.completion.chunk"), "choices": [], "usage": self.usage}
 
 
