@@ -211,7 +211,6 @@ def check_layout(root: Path) -> Layout:
 # -- the real tree -----------------------------------------------------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def real() -> Layout:
     return check_layout(PACKAGE)

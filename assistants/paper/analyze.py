@@ -257,7 +257,7 @@ def _merge_notes(notes: Sequence[_NotesOut]) -> _AnalysisOut:
     lists: dict[str, Any] = {
         name: [item for note in notes for item in getattr(note, name)] for name in CLAIM_LISTS
     }
-    return _AnalysisOut.model_validate({"summary": summary, **lists})
+    return _AnalysisOut.model_validate({"title": "", "summary": summary, **lists})
 
 
 def _negate(usage: Usage) -> Usage:

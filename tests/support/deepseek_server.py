@@ -24,8 +24,9 @@ prints the URL (one line on stdout) and serves until killed.
 
 Order of checks for a chat request: injected failure (``fail_next``) → authentication (401/402)
 → JSON body (400) → model (400) → parameters (422) → response_format / tool_choice (400) →
-the next scripted reply (or the responder, or the default ``ok``). A request rejected before
-the last step does not consume a scripted reply.
+the next scripted reply (or the responder, or the default: ``ok``; in JSON mode the smallest
+object that validates against the JSON Schema in the prompt, ``{}`` without one). A request
+rejected before the last step does not consume a scripted reply.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import contextlib
 import hashlib
 import json
 import math
+import re
 import signal
 import socket
 import sys
@@ -55,7 +57,9 @@ __all__ = [
     "Reply",
     "cache_hit_tokens",
     "count_tokens",
+    "example_value",
     "prompt_text",
+    "requested_schema",
 ]
 
 RETIRED_MODELS = frozenset({"deepseek-chat", "deepseek-reasoner", "deepseek-coder"})
@@ -216,6 +220,69 @@ def cache_hit_tokens(prefix_chars: int, prompt_tokens: int) -> int:
     return max(0, min(tokens, prompt_tokens - prompt_tokens % CACHE_BLOCK_TOKENS))
 
 
+# ------------------------------------------------------------------------------ JSON schemas
+
+_SCHEMA = re.compile(r"validate against this JSON Schema:\s*(\{.*\})\s*$", re.S)
+
+
+def requested_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema a structured request asks for (``LLM.astructured`` appends it to the
+    system message or to the last message; a repair round adds messages after it): the one
+    of the latest message that has one, or None."""
+    for message in reversed(body.get("messages") or []):
+        if not isinstance(message, dict):
+            continue
+        match = _SCHEMA.search(_content_text(message.get("content")))
+        if match:
+            try:
+                schema = json.loads(match.group(1))
+            except ValueError:
+                return None
+            return schema if isinstance(schema, dict) else None
+    return None
+
+
+def _resolve_ref(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return dict(root.get("$defs", {}).get(ref.split("/")[-1], {}))
+    return schema
+
+
+def example_value(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """The smallest value that validates against a pydantic-generated JSON Schema."""
+    root = root or schema
+    schema = _resolve_ref(schema, root)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "default" in schema:
+        return schema["default"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [_resolve_ref(s, root) for s in schema[key]]
+            options.sort(key=lambda s: s.get("type") == "null")
+            return example_value(options[0], root)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        required = schema.get("required", [])
+        props = schema.get("properties", {})
+        return {name: example_value(props[name], root) for name in required if name in props}
+    if kind == "array":
+        count = schema.get("minItems", 0)
+        return [example_value(schema.get("items", {}), root) for _ in range(count)]
+    if kind == "integer":
+        return int(schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1))
+    if kind == "number":
+        return float(schema.get("minimum", 1.0))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return "x" * max(1, int(schema.get("minLength", 1)))
+
+
 # --------------------------------------------------------------------------------- the server
 
 
@@ -353,8 +420,8 @@ class DeepSeekServer:
             reply = self._queue.popleft() if self._queue else None
         if reply is None and self.responder is not None:
             reply = self.responder(body)
-        if reply is None:  # the default answer: "ok", or "{}" in JSON mode
-            reply = Reply("{}" if _json_mode(body) else "ok")
+        if reply is None:  # the default answer: "ok"; in JSON mode the smallest valid object
+            reply = Reply(_default_json(body) if _json_mode(body) else "ok")
         return reply
 
     def _cache_lookup(self, model: str, prompt: str, prompt_tokens: int) -> int:
@@ -470,6 +537,12 @@ def _validate(srv: DeepSeekServer, body: dict[str, Any]) -> bool:
 def _json_mode(body: dict[str, Any]) -> bool:
     rf = body.get("response_format")
     return isinstance(rf, dict) and rf.get("type") == "json_object"
+
+
+def _default_json(body: dict[str, Any]) -> str:
+    """The smallest object that validates against the requested schema, or ``{}``."""
+    schema = requested_schema(body)
+    return json.dumps(example_value(schema)) if schema is not None else "{}"
 
 
 def _invented_reasoning(body: dict[str, Any]) -> str:
