@@ -12,6 +12,7 @@ Python::
         srv.enqueue(Reply("hello", reasoning="think"))  # FIFO, one per chat request
         srv.responder = lambda body: Reply("dynamic")   # used when the queue is empty
         srv.fail_next(429, times=2, retry_after=0.01)   # the next 2 chat requests fail
+        srv.context_window = 8192   # /props and /v1/models report it; longer requests: 400
         client = openai.OpenAI(base_url=srv.url, api_key="sk-test")
         ...
         srv.chat_requests[-1].body["messages"]
@@ -70,6 +71,7 @@ SYSTEM_FINGERPRINT = "fp_deepseek_test_server"
 CHAT_PATHS = frozenset({"/chat/completions", "/v1/chat/completions", "/beta/chat/completions"})
 MODELS_PATHS = frozenset({"/models", "/v1/models"})
 BALANCE_PATHS = frozenset({"/user/balance", "/v1/user/balance"})
+PROPS_PATHS = frozenset({"/props"})
 
 DEFAULT_MESSAGES: dict[int, str] = {
     400: "Invalid request",
@@ -177,11 +179,18 @@ class _Failure:
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, message: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        retry_after: float | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         super().__init__(message or DEFAULT_MESSAGES.get(status, f"HTTP {status}"))
         self.status = status
         self.message = message or DEFAULT_MESSAGES.get(status, f"HTTP {status}")
         self.retry_after = retry_after
+        self.extra = extra or {}  # more fields of the error object (llama.cpp's n_ctx ...)
 
 
 # --------------------------------------------------------------------------- token accounting
@@ -295,8 +304,14 @@ class DeepSeekServer:
         models: Iterable[str] = ("deepseek-flash",),
         valid_keys: Iterable[str] | None = None,
         port: int = 0,
+        context_window: int | None = None,
+        report_window: Iterable[str] = ("props", "models"),
     ) -> None:
         self.latency = float(latency)
+        # like llama.cpp / vLLM: a chat request whose prompt + max_tokens exceed it is answered
+        # HTTP 400 in llama.cpp's words; reported by /props and /v1/models (``report_window``)
+        self.context_window = context_window
+        self.report_window = frozenset(report_window)
         self.models = tuple(models)
         self.valid_keys = None if valid_keys is None else frozenset(valid_keys)
         self.responder: Callable[[dict[str, Any]], Reply | None] | None = None
@@ -534,6 +549,33 @@ def _validate(srv: DeepSeekServer, body: dict[str, Any]) -> bool:
     return thinking
 
 
+def _props(srv: DeepSeekServer) -> dict[str, Any]:
+    """llama.cpp's ``GET /props`` (the fields a client reads)."""
+    return {
+        "default_generation_settings": {"n_ctx": srv.context_window, "n_predict": -1},
+        "total_slots": 1,
+        "model_path": f"/models/{srv.models[0]}.gguf",
+        "chat_template": "",
+    }
+
+
+def _check_window(srv: DeepSeekServer, body: dict[str, Any]) -> None:
+    """HTTP 400 in llama.cpp's words for a request longer than the context window."""
+    window = srv.context_window
+    if not window:
+        return
+    prompt = count_tokens(prompt_text(body["messages"]))
+    max_tokens = body.get("max_tokens")
+    needed = prompt + (max_tokens if isinstance(max_tokens, int) else 0)
+    if needed > window:
+        raise _ApiError(
+            400,
+            f"request ({needed} tokens) exceeds the available context size ({window} tokens), "
+            "try increasing it",
+            extra={"type": "exceed_context_size_error", "n_prompt_tokens": prompt, "n_ctx": window},
+        )
+
+
 def _json_mode(body: dict[str, Any]) -> bool:
     rf = body.get("response_format")
     return isinstance(rf, dict) and rf.get("type") == "json_object"
@@ -642,6 +684,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "type": ERROR_TYPES.get(err.status, "api_error"),
                 "param": None,
                 "code": "invalid_request_error" if err.status < 500 else "server_error",
+                **err.extra,
             }
         }
         self._send_json(err.status, payload, entry, err.retry_after)
@@ -662,6 +705,10 @@ class _Handler(BaseHTTPRequestHandler):
         srv._log_request(entry)
         authorized, err = srv._check_auth(self._raw_headers())
         entry.authorized = authorized
+        if path in PROPS_PATHS and srv.context_window and "props" in srv.report_window:
+            self._wait(srv.latency)
+            self._send_json(200, _props(srv), entry)  # llama.cpp answers without a key
+            return
         if path not in MODELS_PATHS and path not in BALANCE_PATHS:
             self._send_error(_ApiError(404, f"Not Found: {path}"), entry)
             return
@@ -674,6 +721,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "list",
                 "data": [{"id": m, "object": "model", "owned_by": "deepseek"} for m in srv.models],
             }
+            if srv.context_window and "models" in srv.report_window:  # vLLM's field
+                for model in payload["data"]:
+                    model["max_model_len"] = srv.context_window
         else:
             broke = err is not None
             total = "0.00" if broke else "10.00"
@@ -730,6 +780,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             thinking = _validate(srv, body)
+            _check_window(srv, body)
         except _ApiError as err:
             self._send_error(err, entry)
             return
@@ -953,12 +1004,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--valid-key", action="append", dest="valid_keys", help="accepted API key (repeatable)"
     )
+    parser.add_argument(
+        "--context-window", type=int, default=None, help="tokens (llama.cpp-like 400 beyond)"
+    )
     args = parser.parse_args(argv)
     srv = DeepSeekServer(
         latency=args.latency,
         models=tuple(args.models or ("deepseek-flash",)),
         valid_keys=args.valid_keys,
         port=args.port,
+        context_window=args.context_window,
     ).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
