@@ -63,7 +63,7 @@ CACHE_FILE = "context_windows.json"
 CACHE_TTL = 86_400.0  # a server restarted with another context size is asked again next day
 INPUT_SHARE = 0.6  # request budgets take at most this share of the window; the reply the rest
 MIN_OUTPUT = 256  # the least room a reply needs
-PROMPT_MARGIN = 1.1  # another server's tokenizer may count more tokens than ours
+PROMPT_MARGIN = 1.25  # another server's tokenizer may count up to a quarter more than ours
 PROMPT_SLACK = 64  # chat-template tokens our count does not see
 
 _memo: dict[str, int | None] = {}
