@@ -254,6 +254,8 @@ _WINDOW_SAID = (
     # llama.cpp: "request (9000 tokens) exceeds the available context size (8192 tokens)"
     re.compile(r"available context size\s*\(?\s*(\d[\d,]*)", re.I),
     # others: "context window of 8192 tokens", "context length (8192)"
+    # llama-cpp-python: "Requested tokens (3000) exceed context window of 2048"
+    re.compile(r"exceeds? (?:the )?context window of\s*(\d[\d,]*)", re.I),
     re.compile(
         r"context (?:window|length|size)\s*(?:is|of|=|:)?\s*\(?(\d[\d,]*)\s*\)?\s*tok", re.I
     ),

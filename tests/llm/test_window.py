@@ -154,6 +154,7 @@ def test_the_servers_400_names_the_window_and_the_setting(
         ),
         ("the request exceeds the available context size, try increasing it", None, None),
         ("context_length_exceeded", None, None),
+        ("Requested tokens (3000) exceed context window of 2048", None, 2048),
     ],
 )
 def test_overflow_wordings(message: str, body: object, window: int | None) -> None:
