@@ -65,6 +65,12 @@ class ProfileSettings(_Section):
     max_tokens: int | None = Field(default=None, gt=0)
     timeout: float | None = Field(default=None, gt=0)
     temperature: float | None = Field(default=None, ge=0, le=2)
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        description="the model's context window in tokens (default: DeepSeek's 1M, or what "
+        "the server reports)",
+    )
 
 
 class Profiles(_Section):

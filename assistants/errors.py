@@ -14,6 +14,7 @@ one) and exits with the class's ``exit_code``; nothing else in the code base for
     │   ├── AuthenticationError     exit 5   401, bad key
     │   ├── InsufficientBalanceError exit 5  402, account has no balance left
     │   ├── BadRequestError         exit 5   400 / 422, a request the endpoint will not take
+    │   │   └── ContextWindowError  exit 5   the request does not fit the model's context window
     │   ├── RateLimitError          exit 5   429 after every retry
     │   ├── ServerError             exit 5   500 / 503 after every retry
     │   ├── APITimeoutError         exit 5   no answer within the time limit after every retry
@@ -43,6 +44,7 @@ __all__ = [
     "BadRequestError",
     "ConfigError",
     "ContentFilteredError",
+    "ContextWindowError",
     "EmptyResponseError",
     "IncompleteStreamError",
     "InputError",
@@ -121,6 +123,29 @@ class InsufficientBalanceError(APIError):
 
 class BadRequestError(APIError):
     default_hint = "the request was rejected as malformed; check model name and options"
+
+
+class ContextWindowError(BadRequestError):
+    """The request does not fit the model's context window: the server said so (HTTP 400
+    "maximum context length is N tokens" and its variants), or it was seen before sending.
+    ``window`` is the window in tokens when known."""
+
+    default_hint = (
+        "lower the request's size (review.request_token_budget, paper.token_budget) or "
+        "max_tokens, or set profiles.<profile>.context_window to the server's context size"
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        attempts: int = 1,
+        window: int | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, status=status, attempts=attempts)
+        self.window = window
 
 
 class RateLimitError(APIError):

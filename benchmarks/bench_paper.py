@@ -161,7 +161,10 @@ def main() -> int:
         ASSISTANTS_DATA_DIR=str(tmp / "data"),
     )
     claim = {"text": "x", "pages": [1]}
-    analysis_reply = json.dumps({"title": "t", "summary": claim})
+    lists = ("contributions", "innovations", "method", "key_results", "limitations")
+    analysis_reply = json.dumps(
+        {"title": "t", "summary": claim, "open_questions": [], **{k: [] for k in lists}}
+    )
     answer_reply = json.dumps({"answerable": True, "answer": "x", "pages": [1]})
 
     def reply(body: dict[str, Any]) -> Reply:

@@ -45,9 +45,10 @@ from .limiter import Limiter, overloaded, paused, succeeded
 from .reply import Callback, Message, Progress, Reply, RequestEstimate, normalize_messages
 from .selector import ModelSpec, select_model
 from .store import ResponseCache, UsageLedger, request_key
-from .structured import ask_structured, attach_schema, schema_instructions
+from .structured import AnswerCache, ask_structured, attach_schema, schema_instructions
 from .tokens import count_message_tokens, count_tokens
 from .usage import PriceTable, Usage, load_prices, priced_usage
+from .window import fit_request, naming_profile, window_for
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -210,34 +211,15 @@ class LLM:
         :class:`~assistants.errors.ContentFilteredError` always.
         """
         msgs = normalize_messages(messages)
-        params: dict[str, Any] = {}
-        if json_mode:
-            # Sent in the body as-is: as a keyword, LangChain would switch to the SDK's
-            # parse() helpers, which raise on truncation and lose DeepSeek's fields.
-            params["extra_body"] = {
-                **self.spec.request_fields(),
-                "response_format": {"type": "json_object"},
-            }
-        if max_tokens is not None:
-            params["max_tokens"] = max_tokens
-        key = request_key(
-            {
-                "base_url": self.spec.base_url,
-                "model": self.spec.model,
-                "fields": self.spec.request_fields(),
-                "max_tokens": max_tokens or self.spec.max_tokens,
-                "temperature": self.spec.temperature,
-                "messages": msgs,
-                "params": params,
-                "injected": type(self._injected).__name__ if self._injected else None,
-            }
-        )
+        params = self._params(json_mode, max_tokens)
+        key = self._request_key(msgs, params, max_tokens)
         cache = self.cache if use_cache else None
         if cache is not None:
-            cached = self._cache_get(cache, key, on_reasoning, on_content)
+            cached = self._cache_read(cache, key)
             if cached is not None:
-                return cached
+                return self._from_cache(cached, on_reasoning, on_content)
 
+        params = await fit_request(self, msgs, params, max_tokens)  # within the window
         stream = bool(on_reasoning or on_content) or self.spec.thinking
         shown = False  # has this attempt given text to a callback?
 
@@ -335,11 +317,45 @@ class LLM:
         )
         check_reply(reply, allow_truncated=allow_truncated, allow_empty=allow_empty)
         if cache is not None and attempt.finish == "stop" and attempt.content.strip():
-            try:
-                cache.put(key, self.spec.model, reply.model_dump(mode="json"))
-            except errors.AssistantsError as exc:  # the cache must never cost a result
-                _warn_once(f"response cache not written ({exc})")
+            self._cache_put(cache, key, reply)
         return reply
+
+    def context_window(self, *, probe: bool = True) -> int | None:
+        """The model's context window in tokens, or None when unknown (see :mod:`.window`);
+        ``probe=False`` asks the server nothing."""
+        key = self.settings.api_key.get_secret_value().strip() if self.settings.api_key else None
+        probe = probe and self._injected is None
+        return window_for(self.spec, self.settings, probe=probe, key=key)
+
+    def _params(self, json_mode: bool, max_tokens: int | None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if json_mode:
+            # Sent in the body as-is: as a keyword, LangChain would switch to the SDK's
+            # parse() helpers, which raise on truncation and lose DeepSeek's fields.
+            params["extra_body"] = {
+                **self.spec.request_fields(),
+                "response_format": {"type": "json_object"},
+            }
+        if max_tokens is not None:
+            params["max_tokens"] = max_tokens
+        return params
+
+    def _request_key(
+        self, msgs: list[Message], params: dict[str, Any], max_tokens: int | None
+    ) -> str:
+        """The response cache's key of a request (as asked: before any clamp to the window)."""
+        return request_key(
+            {
+                "base_url": self.spec.base_url,
+                "model": self.spec.model,
+                "fields": self.spec.request_fields(),
+                "max_tokens": max_tokens or self.spec.max_tokens,
+                "temperature": self.spec.temperature,
+                "messages": msgs,
+                "params": params,
+                "injected": type(self._injected).__name__ if self._injected else None,
+            }
+        )
 
     async def _retry(
         self,
@@ -368,6 +384,7 @@ class LLM:
     def _scrub(self, error: errors.AssistantsError) -> errors.AssistantsError:
         """``error`` without this key in it (see :func:`.failures.scrub_key`)."""
         key = self.settings.api_key.get_secret_value().strip() if self.settings.api_key else ""
+        error = naming_profile(error, self.spec, self.settings)  # a context overflow's hint
         return scrub_key(error, key)
 
     def _record_attempt(
@@ -430,14 +447,8 @@ class LLM:
         except Exception as exc:  # the ledger must never cost the user a result
             _warn_once(f"usage ledger not written ({exc})")
 
-    def _cache_get(
-        self,
-        cache: ResponseCache,
-        key: str,
-        on_reasoning: Callback | None,
-        on_content: Callback | None,
-    ) -> Reply | None:
-        """The cached reply, or None on a miss or an unreadable cache (with a warning)."""
+    def _cache_read(self, cache: ResponseCache, key: str) -> Reply | None:
+        """The stored reply (nothing recorded), or None on a miss or an unreadable cache."""
         try:
             hit = cache.get(key)
         except errors.AssistantsError as exc:
@@ -448,10 +459,15 @@ class LLM:
         if hit is None:
             return None
         try:
-            reply = Reply.model_validate(hit)
+            return Reply.model_validate(hit)
         except ValidationError:  # written by another version: a miss
             return None
-        return self._from_cache(reply, on_reasoning, on_content)
+
+    def _cache_put(self, cache: ResponseCache, key: str, reply: Reply) -> None:
+        try:
+            cache.put(key, self.spec.model, reply.model_dump(mode="json"))
+        except errors.AssistantsError as exc:  # the cache must never cost a result
+            _warn_once(f"response cache not written ({exc})")
 
     def _from_cache(
         self, reply: Reply, on_reasoning: Callback | None, on_content: Callback | None
@@ -502,6 +518,17 @@ class LLM:
         msgs = attach_schema(
             normalize_messages(messages), self.schema_instructions(schema), schema_in
         )
+        store = self.cache
+        answers = (
+            None
+            if store is None
+            else AnswerCache(
+                key=self._request_key(msgs, self._params(True, max_tokens), max_tokens),
+                get=lambda key: self._cache_read(store, key),
+                hit=lambda reply: self._from_cache(reply, on_reasoning, None),
+                put=lambda key, reply: self._cache_put(store, key, reply),
+            )
+        )
         return await ask_structured(
             self.acomplete,
             msgs,
@@ -509,6 +536,7 @@ class LLM:
             prompts_dir=self.settings.prompts_dir,
             max_tokens=max_tokens,
             on_reasoning=on_reasoning,
+            cache=answers,
         )
 
     # -- concurrency helper ----------------------------------------------------------------

@@ -55,6 +55,17 @@ def _api_message(exc: Any) -> str:
     return str(getattr(exc, "message", "") or exc).splitlines()[0]
 
 
+def _overflow(
+    exc: Any, message: str, status: int, attempts: int
+) -> errors.ContextWindowError | None:
+    """A request too long for the context window, in the server's words (see :mod:`.window`)."""
+    from .window import context_overflow
+
+    body = getattr(exc, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    return context_overflow(message, inner, status=status, attempts=attempts)
+
+
 def _retry_after(exc: Any) -> float | None:
     response = getattr(exc, "response", None)
     value = response.headers.get("retry-after") if response is not None else None
@@ -215,6 +226,8 @@ def map_exception(
         return errors.InsufficientBalanceError(
             "the account has insufficient balance (HTTP 402)", status=status, attempts=n
         ), None
+    if status in (400, 413, 422) and (overflow := _overflow(exc, message, status, n)):
+        return overflow, None
     if status in (400, 422):
         return errors.BadRequestError(
             f"the API rejected the request (HTTP {status}): {message}", status=status, attempts=n

@@ -7,7 +7,9 @@ Model facts are data (``PROFILE_DEFAULTS``, ``LEGACY_MODELS``); the rules are:
 * against DeepSeek's own API a retired name is translated to the profile it meant, with a
   one-line notice; against any other endpoint names pass through untouched;
 * DeepSeek-only request fields (``thinking``, ``reasoning_effort``) are sent only to endpoints
-  that take them (``api_flavor``: ``deepseek``, or ``auto`` with DeepSeek's host).
+  that take them (``api_flavor``: ``deepseek``, or ``auto`` with DeepSeek's host);
+* the context window is the profile's ``context_window`` setting, else DeepSeek's 1M tokens
+  against DeepSeek's API, else unknown here (:mod:`.window` asks the server).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..config import SettingRow, Settings
 from ..errors import ConfigError
 
 __all__ = [
+    "DEEPSEEK_CONTEXT_WINDOW",
     "LEGACY_MODELS",
     "PROFILES",
     "PROFILE_DEFAULTS",
@@ -61,6 +64,7 @@ LEGACY_MODELS: dict[str, tuple[str, bool]] = {
 }
 
 DEEPSEEK_HOSTS = {"api.deepseek.com"}
+DEEPSEEK_CONTEXT_WINDOW = 1_000_000  # tokens (DESIGN §1): never asked of the API
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class ModelSpec:
     temperature: float | None
     deepseek_fields: bool
     notices: tuple[str, ...] = field(default=())
+    context_window: int | None = None  # tokens; None: unknown until the server is asked
 
     def request_fields(self) -> dict[str, Any]:
         """Extra body fields for this spec (DeepSeek-only ones only where accepted)."""
@@ -88,11 +93,14 @@ class ModelSpec:
         return body
 
 
+def _deepseek_host(base_url: str) -> bool:
+    return (urlparse(base_url).hostname or "").lower() in DEEPSEEK_HOSTS
+
+
 def is_deepseek_endpoint(settings: Settings) -> bool:
     if settings.api_flavor != "auto":
         return settings.api_flavor == "deepseek"
-    host = (urlparse(settings.base_url).hostname or "").lower()
-    return host in DEEPSEEK_HOSTS
+    return _deepseek_host(settings.base_url)
 
 
 def profile_for_task(task: str) -> str:
@@ -135,6 +143,8 @@ def select_model(profile: str, settings: Settings, *, thinking: bool | None = No
         temperature=user.temperature,
         deepseek_fields=deepseek,
         notices=tuple(notices),
+        context_window=user.context_window
+        or (DEEPSEEK_CONTEXT_WINDOW if deepseek or _deepseek_host(settings.base_url) else None),
     )
 
 
@@ -160,6 +170,7 @@ def effective_settings(settings: Settings) -> list[SettingRow]:
             "max_tokens": str(spec.max_tokens),
             "timeout": str(spec.timeout),
             "temperature": "(server default)" if spec.temperature is None else "",
+            "context_window": str(spec.context_window or "(asked from the server)"),
         }
         for key, value in values.items():
             if value:

@@ -4,6 +4,11 @@ The JSON Schema generated from the model goes into the request (``llm/json_schem
 reply is validated with pydantic; on failure the model is shown its validation error once
 (``llm/repair.j2``); after that :class:`~assistants.errors.StructuredOutputError` carries the raw
 reply. :meth:`assistants.llm.LLM.astructured` is the entry point; the exchange is here.
+
+Caching (:class:`AnswerCache`): only a reply that validated is cached, and always under the
+key of the original request, so a re-run finds the final answer (the repaired one included)
+without paying for any round again; a reply that failed validation is never cached, and a
+cached entry that does not validate (an older version's) is a miss.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -21,7 +27,7 @@ from ..prompts import render
 from .reply import Message, Reply
 from .usage import Usage
 
-__all__ = ["ask_structured", "attach_schema", "schema_instructions"]
+__all__ = ["AnswerCache", "ask_structured", "attach_schema", "schema_instructions"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,6 +59,24 @@ def attach_schema(
     return msgs
 
 
+@dataclass
+class AnswerCache:
+    """Where validated answers are kept: ``get(key)`` → the stored reply or None (no side
+    effects), ``hit(reply)`` → the reply as served from the cache (usage recorded, callbacks
+    replayed), ``put(key, reply)`` stores one. ``key`` is the original request's cache key."""
+
+    key: str
+    get: Callable[[str], Reply | None]
+    hit: Callable[[Reply], Reply]
+    put: Callable[[str, Reply], None]
+
+
+def _validate(schema: type[M], reply: Reply) -> M:
+    if not reply.content.strip():
+        raise ValueError("the reply was empty; a JSON object is required")
+    return schema.model_validate_json(_json_text(reply.content))
+
+
 async def ask_structured(
     acomplete: Callable[..., Awaitable[Reply]],
     msgs: list[Message],
@@ -61,9 +85,21 @@ async def ask_structured(
     prompts_dir: Path | None,
     max_tokens: int | None = None,
     on_reasoning: Any = None,
+    cache: AnswerCache | None = None,
 ) -> tuple[M, Reply]:
     """Ask with ``acomplete`` (JSON mode) until the reply validates as ``schema``: the first
-    answer, then one repair round. The returned reply carries the usage of both."""
+    answer, then one repair round. The returned reply carries the usage of both. With
+    ``cache``, a validated answer stored for this request is returned without a request, and
+    the answer that validates is stored (nothing else is)."""
+    if cache is not None:
+        stored = cache.get(cache.key)
+        if stored is not None:
+            try:
+                value = _validate(schema, stored)
+            except (ValidationError, ValueError):
+                pass  # not an answer (written before validation was strict): a miss
+            else:
+                return value, cache.hit(stored)
     total = Usage()
     attempts = 0
     problem = ""
@@ -75,14 +111,12 @@ async def ask_structured(
             max_tokens=max_tokens,
             on_reasoning=on_reasoning,
             allow_empty=True,
-            use_cache=True,
+            use_cache=False,
         )
         total = total + reply.usage
         attempts += reply.attempts
         try:
-            if not reply.content.strip():
-                raise ValueError("the reply was empty; a JSON object is required")
-            value = schema.model_validate_json(_json_text(reply.content))
+            value = _validate(schema, reply)
         except (ValidationError, ValueError) as exc:
             problem = _describe_validation(exc)
             if round_ == 0:
@@ -92,6 +126,8 @@ async def ask_structured(
                     ("user", render("llm/repair.j2", prompts_dir=prompts_dir, problem=problem)),
                 ]
             continue
+        if cache is not None and reply.finish_reason == "stop":
+            cache.put(cache.key, reply)
         merged = reply.model_copy(update={"usage": total, "attempts": attempts})
         return value, merged
     assert reply is not None

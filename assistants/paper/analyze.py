@@ -1,7 +1,8 @@
 """Analyse one paper: summary, contributions, innovations, method, key results, limitations
 and open questions, each citing the pages it rests on.
 
-Long papers: when the body (references cut) has more tokens than ``paper.token_budget`` the
+Long papers: when the body (references cut) has more tokens than ``paper.token_budget`` (capped
+to half of the model's context window when that is known) the
 paper is cut into chunks (:mod:`assistants.paper.chunks`); each chunk is mapped to notes
 concurrently (``settings.concurrency_for("paper")``) and the notes are reduced into one
 :class:`~assistants.paper.models.PaperAnalysis`; ``analysis.path`` says which path was taken.
@@ -33,6 +34,7 @@ from .request import (
     resolve_settings,
     result_facts,
     system_prompt,
+    window_limits,
 )
 from .schema import CLAIM_LISTS, _AnalysisOut, _ClaimOut, _NotesOut
 from .text import Paper
@@ -136,7 +138,10 @@ async def aanalyze_paper(
     instruction = render("paper/analyze.j2", prompts_dir=settings.prompts_dir)
     messages = [*prefix, ("user", instruction)]
     paper_tokens = count_tokens(prefix[1][1])
-    single = paper_tokens <= settings.paper.token_budget
+    _, token_budget, chunk_tokens = await asyncio.to_thread(
+        window_limits, llm, settings, probe=not dry_run
+    )
+    single = paper_tokens <= token_budget
 
     if single:
         if dry_run:
@@ -156,9 +161,7 @@ async def aanalyze_paper(
             out, paper, facts, usage=reply.usage, path="single", paper_tokens=paper_tokens
         )
 
-    chunks = plan_chunks(
-        paper, settings.paper.chunk_tokens, cut_references=settings.paper.cut_references
-    )
+    chunks = plan_chunks(paper, chunk_tokens, cut_references=settings.paper.cut_references)
     total = len(chunks)
     map_requests = [
         _map_messages(paper, chunk, i, total, settings, lang)
@@ -257,7 +260,7 @@ def _merge_notes(notes: Sequence[_NotesOut]) -> _AnalysisOut:
     lists: dict[str, Any] = {
         name: [item for note in notes for item in getattr(note, name)] for name in CLAIM_LISTS
     }
-    return _AnalysisOut.model_validate({"summary": summary, **lists})
+    return _AnalysisOut.model_validate({"title": "", "summary": summary, **lists})
 
 
 def _negate(usage: Usage) -> Usage:

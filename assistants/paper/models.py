@@ -112,6 +112,12 @@ class PaperAnswer(_PaperFacts):
     pages: list[int] = Field(default_factory=list)
     unverified_pages: list[int] = Field(default_factory=list)
     answerable: bool = True
+    passages: bool = Field(
+        default=False,
+        description="the paper did not fit the model's context window: only pages_sent, "
+        "chosen for the question, were sent",
+    )
+    pages_sent: list[int] = Field(default_factory=list, description="with passages")
 
 
 class ReviewForm(BaseModel):

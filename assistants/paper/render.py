@@ -148,6 +148,8 @@ def answer_markdown(ans: PaperAnswer) -> str:
         lines.append(f"**A:** {ans.answer} {cite(ans.pages, ans.unverified_pages)}")
     else:
         lines.append(f"**A:** _The paper does not answer this._ {ans.answer}")
+    if ans.passages:
+        lines += ["", f"_{_passages_note(ans)}_"]
     lines += ["", f"*{ans.model} · {_usage(ans.usage)}*"]
     return "\n".join(lines) + "\n"
 
@@ -155,9 +157,18 @@ def answer_markdown(ans: PaperAnswer) -> str:
 def answer_text(ans: PaperAnswer) -> str:
     if ans.dry_run and ans.estimate is not None:
         return estimate_text(ans.estimate)
+    note = f"({_passages_note(ans)})\n" if ans.passages else ""
     if ans.answerable:
-        return f"{ans.answer} {cite(ans.pages, ans.unverified_pages)}\n"
-    return f"The paper does not answer this. {ans.answer}\n"
+        return f"{ans.answer} {cite(ans.pages, ans.unverified_pages)}\n{note}"
+    return f"The paper does not answer this. {ans.answer}\n{note}"
+
+
+def _passages_note(ans: PaperAnswer) -> str:
+    sent = ", ".join(str(page) for page in ans.pages_sent)
+    return (
+        f"The paper does not fit the model's context window: only pages {sent} "
+        f"(of {ans.page_count}), chosen for the question, were sent."
+    )
 
 
 def _score(value: float, top: int) -> str:

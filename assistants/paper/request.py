@@ -22,6 +22,7 @@ from .. import errors
 from ..config import Settings, load_settings
 from ..llm import LLM
 from ..llm.tokens import count_message_tokens
+from ..llm.window import input_budget
 from ..prompts import language_name, render
 from .models import Claim, PaperEstimate
 from .pdf import load_paper
@@ -44,13 +45,17 @@ __all__ = [
     "paper_llm",
     "paper_message",
     "paper_prefix",
+    "paper_text",
     "plan_estimate",
     "resolve_settings",
     "result_facts",
     "system_prompt",
+    "window_limits",
 ]
 
 MAX_SINGLE_TOKENS = 900_000  # the model's context is 1M tokens; keep room for the reply
+PAPER_SHARE = 0.5  # of a known context window: the most paper text one request sends
+CHUNK_SHARE = 0.4  # of a known context window: the most paper text one map request sends
 ANALYSIS_OUTPUT_TOKENS = 2_500  # for --dry-run estimates
 NOTES_OUTPUT_TOKENS = 1_200
 ANSWER_OUTPUT_TOKENS = 400
@@ -76,20 +81,27 @@ def system_prompt(settings: Settings, lang: str) -> str:
     return render("paper/system.j2", prompts_dir=settings.prompts_dir, language=language_name(lang))
 
 
-def paper_message(paper: Paper, settings: Settings) -> str:
-    """The paper as one page-tagged user message (references cut unless configured not to)."""
+def paper_text(paper: Paper, settings: Settings) -> str:
+    """The paper's page-tagged text as sent (references cut unless configured not to)."""
+    if settings.paper.cut_references and paper.references is not None:
+        return paper.body_text(tagged=True)
+    return paper.text_between((1, 0), (paper.page_count, len(paper.pages[-1].text)), tagged=True)
+
+
+def paper_message(
+    paper: Paper, settings: Settings, passages: list[tuple[int, str]] | None = None
+) -> str:
+    """The paper as one page-tagged user message (references cut unless configured not to),
+    or only ``passages`` (``(page, tagged text)``) of it."""
     cut = settings.paper.cut_references and paper.references is not None
-    text = (
-        paper.body_text(tagged=True)
-        if cut
-        else paper.text_between((1, 0), (paper.page_count, len(paper.pages[-1].text)), tagged=True)
-    )
+    text = paper_text(paper, settings) if passages is None else "\n\n".join(t for _, t in passages)
     return render(
         "paper/paper.j2",
         prompts_dir=settings.prompts_dir,
         part=None,
         parts=None,
         sections=None,
+        passages=len(passages) if passages is not None else None,
         title=paper.title,
         page_count=paper.page_count,
         references_cut=cut,
@@ -143,6 +155,21 @@ def plan_estimate(
         cost_usd=round(cost, 6),
         model=llm.model_name,
         **extra,
+    )
+
+
+def window_limits(llm: LLM, settings: Settings, *, probe: bool) -> tuple[int, int, int]:
+    """``(request tokens, paper.token_budget, paper.chunk_tokens)`` within the model's context
+    window: a single request leaves room for the reply (at most MAX_SINGLE_TOKENS), the
+    budgets take a share of the window (unchanged when it is unknown or large)."""
+    window = llm.context_window(probe=probe)
+    if window is None:
+        return MAX_SINGLE_TOKENS, settings.paper.token_budget, settings.paper.chunk_tokens
+    reply_room = min(llm.spec.max_tokens, int(window * 0.4))
+    return (
+        min(MAX_SINGLE_TOKENS, window - reply_room),
+        input_budget(window, settings.paper.token_budget, PAPER_SHARE),
+        max(500, input_budget(window, settings.paper.chunk_tokens, CHUNK_SHARE)),
     )
 
 

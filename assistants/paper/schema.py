@@ -4,6 +4,12 @@ each request, and the lenient reading of the pages it cites.
 The class names (underscore included) appear in the JSON Schema the model reads, so they are
 part of the prompts and stay as they are. :mod:`assistants.paper.models` holds the results
 built from these replies once their pages are checked.
+
+Strict: everything a prompt asks the model to say is required (an empty list must be said as
+``[]``, a claim must give its ``pages``, ``null`` read as none), so a reply that is not the
+asked-for object (``{}``, an object of unknown keys) fails validation and goes through the
+repair round instead of becoming an empty result. Unknown keys beside the required ones are
+ignored. The lenient readings that remain are repairs of what was said (``"p. 4"`` → 4).
 """
 
 from __future__ import annotations
@@ -60,7 +66,7 @@ class _ClaimOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     text: str = Field(min_length=1)
-    pages: list[int] = Field(default_factory=list, description="[page N] numbers cited")
+    pages: list[int] = Field(description="[page N] numbers cited")
 
     _pages = field_validator("pages", mode="before")(read_pages)
 
@@ -68,26 +74,26 @@ class _ClaimOut(BaseModel):
 class _AnalysisOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    title: str = ""
+    title: str
     summary: _ClaimOut
-    contributions: list[_ClaimOut] = Field(default_factory=list)
-    innovations: list[_ClaimOut] = Field(default_factory=list)
-    method: list[_ClaimOut] = Field(default_factory=list)
-    key_results: list[_ClaimOut] = Field(default_factory=list)
-    limitations: list[_ClaimOut] = Field(default_factory=list)
-    open_questions: list[_ClaimOut] = Field(default_factory=list)
+    contributions: list[_ClaimOut]
+    innovations: list[_ClaimOut]
+    method: list[_ClaimOut]
+    key_results: list[_ClaimOut]
+    limitations: list[_ClaimOut]
+    open_questions: list[_ClaimOut]
 
 
 class _NotesOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     summary: _ClaimOut
-    contributions: list[_ClaimOut] = Field(default_factory=list)
-    innovations: list[_ClaimOut] = Field(default_factory=list)
-    method: list[_ClaimOut] = Field(default_factory=list)
-    key_results: list[_ClaimOut] = Field(default_factory=list)
-    limitations: list[_ClaimOut] = Field(default_factory=list)
-    open_questions: list[_ClaimOut] = Field(default_factory=list)
+    contributions: list[_ClaimOut]
+    innovations: list[_ClaimOut]
+    method: list[_ClaimOut]
+    key_results: list[_ClaimOut]
+    limitations: list[_ClaimOut]
+    open_questions: list[_ClaimOut]
 
 
 class _AnswerOut(BaseModel):
@@ -95,7 +101,7 @@ class _AnswerOut(BaseModel):
 
     answerable: bool
     answer: str = Field(min_length=1)
-    pages: list[int] = Field(default_factory=list)
+    pages: list[int]
 
     _pages = field_validator("pages", mode="before")(read_pages)
 
@@ -103,8 +109,10 @@ class _AnswerOut(BaseModel):
 class _ReviewOut(ReviewForm):
     model_config = ConfigDict(extra="ignore")
 
-    strengths: list[_ClaimOut] = Field(default_factory=list)  # type: ignore[assignment]
-    weaknesses: list[_ClaimOut] = Field(default_factory=list)  # type: ignore[assignment]
+    strengths: list[_ClaimOut]  # type: ignore[assignment]
+    weaknesses: list[_ClaimOut]  # type: ignore[assignment]
+    questions: list[str]
+    limitations: list[str]
 
 
 CLAIM_LISTS = (

@@ -1,7 +1,10 @@
 """What the code reviewer works with: the model's answer and the typed result.
 
-:class:`ModelReview` / :class:`ModelFinding` validate what the model returns (lenient: known
-synonyms are mapped, an invalid finding is dropped and counted). :class:`Review` is the result
+:class:`ModelReview` / :class:`ModelFinding` validate what the model returns. Strict about
+what it must say: ``findings`` is required (``[]`` must be said), so ``{}`` or an object of
+unknown keys is not a review and goes through the repair round; lenient only in real repairs
+(known severity/category synonyms are mapped, line 0 is line 1, an invalid finding beside valid
+ones is dropped and counted). :class:`Review` is the result
 of :func:`assistants.review.run.review_path` and :func:`~assistants.review.run.review_diff`:
 findings, the files reviewed, skipped and failed, usage, and for a dry run the
 :class:`ReviewEstimate`. Its fail-on gate (:meth:`Review.gate`) is computed from validated
@@ -59,7 +62,11 @@ SCHEMA_VERSION = 1
 
 # -- what the model must return -----------------------------------------------------------
 class ModelFinding(BaseModel):
-    """One finding as the model reports it (validated; unknown keys ignored)."""
+    """One finding as the model reports it (validated; unknown keys ignored). Required: what
+    makes it a finding and places it (file, line_start, severity, category, title). Left out,
+    the rest reads as what its absence means: ``line_end`` one line, ``quote`` anchor by the
+    line number, ``explanation`` none beyond the title, ``suggestion`` no fix — so a real
+    finding is never dropped for a missing detail."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -117,13 +124,15 @@ _CATEGORY_ALIASES = {
 
 
 class ModelReview(BaseModel):
-    """The JSON object the model answers with. A finding that does not validate is dropped
-    and counted (``invalid``) when others in the same reply do; when none does, the reply
-    fails validation (and the LLM layer asks the model to repair it once)."""
+    """The JSON object the model answers with: ``findings`` is required (an empty list when
+    nothing is worth reporting), so a reply without it is not a review. A finding that does
+    not validate is dropped and counted (``invalid``) when others in the same reply do; when
+    none does, the reply fails validation (and the LLM layer asks the model to repair it
+    once)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    findings: list[ModelFinding] = Field(default_factory=list)
+    findings: list[ModelFinding] = Field(description="an empty list when nothing is found")
     _invalid: int = PrivateAttr(default=0)
 
     @model_validator(mode="wrap")

@@ -131,7 +131,12 @@ def _execute(
     system = _system_prompt(settings, job.mode, instructions)
     # the LLM layer appends the JSON-schema instructions to the system message (JSON mode)
     static = llm.structured_prompt_tokens(system, ModelReview)
-    budget = max(1000, settings.review.request_token_budget - static - 200)
+    # capped to a share of the model's context window when it is known (asked of a local
+    # server once; a dry run asks nothing)
+    from ..llm.window import input_budget
+
+    window = llm.context_window(probe=not dry_run)
+    budget = max(1000, input_budget(window, settings.review.request_token_budget) - static - 200)
     units, parts = budget_units(job.docs, budget)
     for reviewed in job.files:
         reviewed.parts = parts[reviewed.path]

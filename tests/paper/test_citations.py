@@ -12,6 +12,7 @@ from assistants.config import load_settings
 from assistants.paper.analyze import analyze_paper
 from assistants.paper.chat import ask_paper
 from assistants.paper.request import check_pages
+from assistants.paper.schema import CLAIM_LISTS
 from assistants.paper.text import build_paper
 
 
@@ -40,6 +41,7 @@ def test_pages_written_as_strings_ranges_or_a_number_are_read(spec: pdfs.PaperSp
             {"text": "c", "pages": None},
             {"text": "d", "pages": ["Section 3", "0", -2, "999"]},
         ],
+        **{name: [] for name in CLAIM_LISTS if name != "contributions"},
     }
     model = ScriptedChatModel(replies=[json.dumps(reply)])
     analysis = analyze_paper(spec.path, settings=_settings(), model=model)

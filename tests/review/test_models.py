@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from fakes import ScriptedChatModel
+from pydantic import ValidationError
 from repos import write
 from review_samples import APP_SHELL, review_settings, shell_finding
 
-from assistants.review.models import Finding, Review
+from assistants.review.models import Finding, ModelReview, Review
 from assistants.review.run import review_path
 
 
@@ -72,3 +73,23 @@ def test_gate_trips_at_or_above_fail_on() -> None:
     assert review.gate("low") and review.gate("medium")
     assert not review.gate("high") and not review.gate("never")
     assert review.at_or_above("never") == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "{}",
+        '{"title": "1.1", "description": "Looks off."}',
+        '{"file": "signer.py"}',
+        '{"summary": "fine", "issues": []}',
+        '{"findings": null}',
+        '{"findings": [{"file": "a.py"}]}',
+    ],
+)
+def test_a_reply_without_findings_is_not_a_review(reply: str) -> None:
+    with pytest.raises(ValidationError):
+        ModelReview.model_validate_json(reply)
+
+
+def test_an_empty_findings_list_said_is_a_review() -> None:
+    assert ModelReview.model_validate_json('{"findings": [], "note": "clean"}').findings == []

@@ -14,6 +14,7 @@ Python::
         srv.fail_next(429, times=2, retry_after=0.01)   # the next 2 chat requests fail
         srv.enqueue(Reply("cut", omit_done=True))        # incomplete streams, see Reply
         srv.omit_usage = True                            # no usage in any answer
+        srv.context_window = 8192   # /props and /v1/models report it; longer requests: 400
         client = openai.OpenAI(base_url=srv.url, api_key="sk-test")
         ...
         srv.chat_requests[-1].body["messages"]
@@ -22,14 +23,15 @@ Python::
 
 Standalone (notebooks, manual testing)::
 
-    python tests/deepseek_server.py --port 0 --latency 0.2
+    python tests/support/deepseek_server.py --port 0 --latency 0.2
 
 prints the URL (one line on stdout) and serves until killed.
 
 Order of checks for a chat request: injected failure (``fail_next``) → authentication (401/402)
 → JSON body (400) → model (400) → parameters (422) → response_format / tool_choice (400) →
-the next scripted reply (or the responder, or the default ``ok``). A request rejected before
-the last step does not consume a scripted reply.
+the next scripted reply (or the responder, or the default: ``ok``; in JSON mode the smallest
+object that validates against the JSON Schema in the prompt, ``{}`` without one). A request
+rejected before the last step does not consume a scripted reply.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import contextlib
 import hashlib
 import json
 import math
+import re
 import select
 import signal
 import socket
@@ -60,7 +63,9 @@ __all__ = [
     "Reply",
     "cache_hit_tokens",
     "count_tokens",
+    "example_value",
     "prompt_text",
+    "requested_schema",
 ]
 
 RETIRED_MODELS = frozenset({"deepseek-chat", "deepseek-reasoner", "deepseek-coder"})
@@ -71,6 +76,7 @@ SYSTEM_FINGERPRINT = "fp_deepseek_test_server"
 CHAT_PATHS = frozenset({"/chat/completions", "/v1/chat/completions", "/beta/chat/completions"})
 MODELS_PATHS = frozenset({"/models", "/v1/models"})
 BALANCE_PATHS = frozenset({"/user/balance", "/v1/user/balance"})
+PROPS_PATHS = frozenset({"/props"})
 
 DEFAULT_MESSAGES: dict[int, str] = {
     400: "Invalid request",
@@ -188,11 +194,18 @@ class _Failure:
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, message: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        retry_after: float | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         super().__init__(message or DEFAULT_MESSAGES.get(status, f"HTTP {status}"))
         self.status = status
         self.message = message or DEFAULT_MESSAGES.get(status, f"HTTP {status}")
         self.retry_after = retry_after
+        self.extra = extra or {}  # more fields of the error object (llama.cpp's n_ctx ...)
 
 
 # --------------------------------------------------------------------------- token accounting
@@ -231,6 +244,69 @@ def cache_hit_tokens(prefix_chars: int, prompt_tokens: int) -> int:
     return max(0, min(tokens, prompt_tokens - prompt_tokens % CACHE_BLOCK_TOKENS))
 
 
+# ------------------------------------------------------------------------------ JSON schemas
+
+_SCHEMA = re.compile(r"validate against this JSON Schema:\s*(\{.*\})\s*$", re.S)
+
+
+def requested_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema a structured request asks for (``LLM.astructured`` appends it to the
+    system message or to the last message; a repair round adds messages after it): the one
+    of the latest message that has one, or None."""
+    for message in reversed(body.get("messages") or []):
+        if not isinstance(message, dict):
+            continue
+        match = _SCHEMA.search(_content_text(message.get("content")))
+        if match:
+            try:
+                schema = json.loads(match.group(1))
+            except ValueError:
+                return None
+            return schema if isinstance(schema, dict) else None
+    return None
+
+
+def _resolve_ref(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return dict(root.get("$defs", {}).get(ref.split("/")[-1], {}))
+    return schema
+
+
+def example_value(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """The smallest value that validates against a pydantic-generated JSON Schema."""
+    root = root or schema
+    schema = _resolve_ref(schema, root)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "default" in schema:
+        return schema["default"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [_resolve_ref(s, root) for s in schema[key]]
+            options.sort(key=lambda s: s.get("type") == "null")
+            return example_value(options[0], root)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        required = schema.get("required", [])
+        props = schema.get("properties", {})
+        return {name: example_value(props[name], root) for name in required if name in props}
+    if kind == "array":
+        count = schema.get("minItems", 0)
+        return [example_value(schema.get("items", {}), root) for _ in range(count)]
+    if kind == "integer":
+        return int(schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1))
+    if kind == "number":
+        return float(schema.get("minimum", 1.0))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return "x" * max(1, int(schema.get("minLength", 1)))
+
+
 # --------------------------------------------------------------------------------- the server
 
 
@@ -243,8 +319,14 @@ class DeepSeekServer:
         models: Iterable[str] = ("deepseek-flash",),
         valid_keys: Iterable[str] | None = None,
         port: int = 0,
+        context_window: int | None = None,
+        report_window: Iterable[str] = ("props", "models"),
     ) -> None:
         self.latency = float(latency)
+        # like llama.cpp / vLLM: a chat request whose prompt + max_tokens exceed it is answered
+        # HTTP 400 in llama.cpp's words; reported by /props and /v1/models (``report_window``)
+        self.context_window = context_window
+        self.report_window = frozenset(report_window)
         self.models = tuple(models)
         self.valid_keys = None if valid_keys is None else frozenset(valid_keys)
         self.responder: Callable[[dict[str, Any]], Reply | None] | None = None
@@ -391,8 +473,8 @@ class DeepSeekServer:
             reply = self._queue.popleft() if self._queue else None
         if reply is None and self.responder is not None:
             reply = self.responder(body)
-        if reply is None:  # the default answer: "ok", or "{}" in JSON mode
-            reply = Reply("{}" if _json_mode(body) else "ok")
+        if reply is None:  # the default answer: "ok"; in JSON mode the smallest valid object
+            reply = Reply(_default_json(body) if _json_mode(body) else "ok")
         return reply
 
     def _cache_lookup(self, model: str, prompt: str, prompt_tokens: int) -> int:
@@ -509,9 +591,42 @@ def _validate(srv: DeepSeekServer, body: dict[str, Any]) -> bool:
     return thinking
 
 
+def _props(srv: DeepSeekServer) -> dict[str, Any]:
+    """llama.cpp's ``GET /props`` (the fields a client reads)."""
+    return {
+        "default_generation_settings": {"n_ctx": srv.context_window, "n_predict": -1},
+        "total_slots": 1,
+        "model_path": f"/models/{srv.models[0]}.gguf",
+        "chat_template": "",
+    }
+
+
+def _check_window(srv: DeepSeekServer, body: dict[str, Any]) -> None:
+    """HTTP 400 in llama.cpp's words for a request longer than the context window."""
+    window = srv.context_window
+    if not window:
+        return
+    prompt = count_tokens(prompt_text(body["messages"]))
+    max_tokens = body.get("max_tokens")
+    needed = prompt + (max_tokens if isinstance(max_tokens, int) else 0)
+    if needed > window:
+        raise _ApiError(
+            400,
+            f"request ({needed} tokens) exceeds the available context size ({window} tokens), "
+            "try increasing it",
+            extra={"type": "exceed_context_size_error", "n_prompt_tokens": prompt, "n_ctx": window},
+        )
+
+
 def _json_mode(body: dict[str, Any]) -> bool:
     rf = body.get("response_format")
     return isinstance(rf, dict) and rf.get("type") == "json_object"
+
+
+def _default_json(body: dict[str, Any]) -> str:
+    """The smallest object that validates against the requested schema, or ``{}``."""
+    schema = requested_schema(body)
+    return json.dumps(example_value(schema)) if schema is not None else "{}"
 
 
 def _invented_reasoning(body: dict[str, Any]) -> str:
@@ -620,6 +735,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "type": ERROR_TYPES.get(err.status, "api_error"),
                 "param": None,
                 "code": "invalid_request_error" if err.status < 500 else "server_error",
+                **err.extra,
             }
         }
         self._send_json(err.status, payload, entry, err.retry_after)
@@ -640,6 +756,10 @@ class _Handler(BaseHTTPRequestHandler):
         srv._log_request(entry)
         authorized, err = srv._check_auth(self._raw_headers())
         entry.authorized = authorized
+        if path in PROPS_PATHS and srv.context_window and "props" in srv.report_window:
+            self._wait(srv.latency)
+            self._send_json(200, _props(srv), entry)  # llama.cpp answers without a key
+            return
         if path not in MODELS_PATHS and path not in BALANCE_PATHS:
             self._send_error(_ApiError(404, f"Not Found: {path}"), entry)
             return
@@ -652,6 +772,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "list",
                 "data": [{"id": m, "object": "model", "owned_by": "deepseek"} for m in srv.models],
             }
+            if srv.context_window and "models" in srv.report_window:  # vLLM's field
+                for model in payload["data"]:
+                    model["max_model_len"] = srv.context_window
         else:
             broke = err is not None
             total = "0.00" if broke else "10.00"
@@ -725,6 +848,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             thinking = _validate(srv, body)
+            _check_window(srv, body)
         except _ApiError as err:
             self._send_error(err, entry)
             return
@@ -963,12 +1087,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--valid-key", action="append", dest="valid_keys", help="accepted API key (repeatable)"
     )
+    parser.add_argument(
+        "--context-window", type=int, default=None, help="tokens (llama.cpp-like 400 beyond)"
+    )
     args = parser.parse_args(argv)
     srv = DeepSeekServer(
         latency=args.latency,
         models=tuple(args.models or ("deepseek-flash",)),
         valid_keys=args.valid_keys,
         port=args.port,
+        context_window=args.context_window,
     ).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -12,6 +12,22 @@ def claim(text: str, pages: list[int]) -> dict[str, Any]:
     return {"text": text, "pages": pages}
 
 
+CLAIM_LISTS = (
+    "contributions",
+    "innovations",
+    "method",
+    "key_results",
+    "limitations",
+    "open_questions",
+)
+
+
+def complete(**given: Any) -> dict[str, Any]:
+    """Notes or an analysis as the strict schema wants them: every claim list said (``[]``
+    for the ones not given)."""
+    return {**{name: [] for name in CLAIM_LISTS}, **given}
+
+
 def last_message(body: dict[str, Any]) -> str:
     return str(body["messages"][-1]["content"])
 
@@ -42,10 +58,10 @@ def responder(body: dict[str, Any]) -> Reply:
         page = int(paper_part.split("[page ")[1].split("]")[0])
         return Reply(
             json.dumps(
-                {
-                    "summary": claim(f"Part {part} notes.", [page]),
-                    "key_results": [claim(f"Result from part {part}.", [page, 999])],
-                }
+                complete(
+                    summary=claim(f"Part {part} notes.", [page]),
+                    key_results=[claim(f"Result from part {part}.", [page, 999])],
+                )
             )
         )
     if "Above are notes" in last:
@@ -53,22 +69,22 @@ def responder(body: dict[str, Any]) -> Reply:
         assert "Result from part" in notes
         return Reply(
             json.dumps(
-                {
-                    "title": "Sparse Widgets",
-                    "summary": claim("Combined summary.", [1, 4]),
-                    "key_results": [claim("Result from part 1.", [1, 999])],
-                }
+                complete(
+                    title="Sparse Widgets",
+                    summary=claim("Combined summary.", [1, 4]),
+                    key_results=[claim("Result from part 1.", [1, 999])],
+                )
             )
         )
     if "Analyse the paper above" in last:
         return Reply(
             json.dumps(
-                {
-                    "title": "Sparse Widgets",
-                    "summary": claim("One paragraph.", [1]),
-                    "contributions": [claim("Widgets.", [2, 3]), claim("Ghost.", [0, 31])],
-                    "key_results": [claim("12.5 percent recall gain.", [1])],
-                }
+                complete(
+                    title="Sparse Widgets",
+                    summary=claim("One paragraph.", [1]),
+                    contributions=[claim("Widgets.", [2, 3]), claim("Ghost.", [0, 31])],
+                    key_results=[claim("12.5 percent recall gain.", [1])],
+                )
             )
         )
     if "Question about the paper above" in last:

@@ -24,11 +24,10 @@ import json
 import re
 from typing import Any
 
-from deepseek_server import Reply
+from deepseek_server import Reply, example_value, requested_schema
 
 __all__ = ["example_value", "plausible_reply"]
 
-_SCHEMA = re.compile(r"validate against this JSON Schema:\s*(\{.*\})\s*$", re.S)
 _FILE_BLOCK = re.compile(r"<<<FILE (\w+) path=(\"[^\"]*\").*?>>>\n(.*?)\n<<<END FILE \1>>>", re.S)
 _NUMBERED = re.compile(r"^\s*(\d+)\s*[+ ]?\| ?(.*)$")
 _PAGE = re.compile(r"^\[page (\d+)\]\s*$", re.M)
@@ -113,47 +112,6 @@ def _all_user(body: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------ JSON schemas
-
-
-def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return dict(root.get("$defs", {}).get(ref.split("/")[-1], {}))
-    return schema
-
-
-def example_value(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
-    """The smallest value that validates against a pydantic-generated JSON Schema."""
-    root = root or schema
-    schema = _resolve(schema, root)
-    if "const" in schema:
-        return schema["const"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "default" in schema:
-        return schema["default"]
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            options = [_resolve(s, root) for s in schema[key]]
-            options.sort(key=lambda s: s.get("type") == "null")
-            return example_value(options[0], root)
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        required = schema.get("required", [])
-        props = schema.get("properties", {})
-        return {name: example_value(props[name], root) for name in required if name in props}
-    if kind == "array":
-        count = schema.get("minItems", 0)
-        return [example_value(schema.get("items", {}), root) for _ in range(count)]
-    if kind == "integer":
-        return int(schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1))
-    if kind == "number":
-        return float(schema.get("minimum", 1.0))
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    return "x" * max(1, int(schema.get("minLength", 1)))
 
 
 # ------------------------------------------------------------------------------ code review
@@ -310,14 +268,9 @@ def _paper(schema: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
 def _structured(body: dict[str, Any]) -> str:
     # the schema is appended to the system message or to the last message (a repair round
     # adds messages after it): the latest message that has one
-    match = None
-    for message in reversed(_messages(body)):
-        match = _SCHEMA.search(_text(message))
-        if match:
-            break
-    if match is None:
+    schema = requested_schema(body)
+    if schema is None:
         return json.dumps({"answer": _last_user(body)[:80]})
-    schema = json.loads(match.group(1))
     props = schema.get("properties", {})
     if "findings" in props:
         return json.dumps(_review(body))
