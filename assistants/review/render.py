@@ -33,6 +33,17 @@ SEVERITY_STYLE = {
 _GITHUB_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
 
 
+def _no_findings(review: Review) -> str:
+    """What an empty finding list means: nothing found in what was reviewed, or nothing
+    reviewed at all (every file failed) — never "No findings" for files nobody reviewed."""
+    reviewed = review.coverage.files_reviewed
+    if review.failed and not reviewed:
+        return "Nothing was reviewed: every file failed (below)."
+    if review.failed:
+        return f"No findings in the {reviewed} file(s) reviewed; some failed (below)."
+    return "No findings."
+
+
 def _by_file(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {}
     for f in findings:
@@ -107,7 +118,7 @@ def to_markdown(review: Review) -> str:
     else:
         out += [_summary(review), ""]
         if not review.findings:
-            out += ["No findings.", ""]
+            out += [_no_findings(review), ""]
         for path, findings in _by_file(review.findings).items():
             out += [f"## `{path}`", ""]
             for f in findings:
@@ -242,7 +253,8 @@ def print_text(review: Review, console: Console) -> None:
         if not review.files and not review.failed:
             console.print("Nothing to review.", style="green")
         elif not review.findings:
-            console.print("No findings.", style="green")
+            style = "red" if review.failed else "green"
+            console.print(_no_findings(review), style=style)
     for failed in review.failed:
         console.print(Text(f"failed  {failed.path}: {failed.reason}", style="red"))
     for s in review.skipped:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import AssistantsError, ConfigError
+from ..errors import AssistantsError, ConfigError, ResponseError
 from .anchor import dedupe, place
 from .models import (
     FailedFile,
@@ -207,8 +207,13 @@ def _collect(
     review: Review, job: _Job, requests: list[Request], replies: list[Any], llm: LLM
 ) -> Review:
     errors = [r for r in replies if isinstance(r, BaseException)]
-    if errors and len(errors) == len(replies):
+    if (
+        errors
+        and len(errors) == len(replies)
+        and not all(isinstance(e, ResponseError) for e in errors)
+    ):
         raise errors[0]  # nothing worked: the error itself is the answer (key, network, ...)
+    # replies that came but cannot be used fail their own files, each listed with its reason
     for exc in errors:
         if isinstance(exc, ConfigError):
             raise exc

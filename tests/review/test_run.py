@@ -33,9 +33,10 @@ def test_injected_text_cannot_change_schema_or_exit_code(project: Path) -> None:
     )
     bad = reply(model_finding("evil.py", 2, "x = eval(input())", "none"))  # not a severity
     model = ScriptedChatModel(replies=[bad, bad])
-    with pytest.raises(Exception) as info:
-        review_path(project, settings=review_settings(), model=model)
-    assert type(info.value).__name__ == "StructuredOutputError"
+    failed = review_path(project, settings=review_settings(), model=model)
+    assert {f.error for f in failed.failed} == {"StructuredOutputError"}
+    assert "evil.py" in {f.path for f in failed.failed}
+    assert failed.coverage.files_reviewed == 0 and not failed.findings
     # the code went inside a delimited block whose marker the code cannot predict
     user = model.calls[0]["messages"][-1].content
     marker = re.search(r"<<<FILE (\w+) path=\"evil.py\"", user)

@@ -97,11 +97,11 @@ def test_a_single_file_answered_off_schema_is_an_error_not_no_findings(
 ) -> None:
     server.responder = lambda body: Reply(off)
     result = run("a.py")
-    assert result.exit_code == 6, result.output  # nothing was reviewed: the error is the answer
-    assert "No findings" not in result.output and "reviewed" not in result.stdout
-    assert "did not validate" in result.stderr
+    assert result.exit_code == PartialFailureError.exit_code, result.output
+    assert "No findings" not in result.output
+    assert "a.py" in result.output and "did not validate" in result.output  # listed, with why
     server.reset()
-    assert run("a.py").exit_code == 6
+    assert run("a.py").exit_code == PartialFailureError.exit_code
     assert len(server.chat_requests) == 2  # nothing was cached
 
 
