@@ -14,8 +14,11 @@ findings only (:meth:`Review.gate`): nothing inside the reviewed code can change
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,7 +35,7 @@ from .models import (
     ReviewEstimate,
     SkippedFile,
 )
-from .units import Doc, Request, budget_units, pack
+from .units import Doc, Request
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -46,16 +49,18 @@ __all__ = ["review_diff", "review_path"]
 
 @dataclass
 class _Job:
-    """What to review, once the files are selected and redacted."""
+    """What to review: ``docs`` (redacted, in path order) is a stream, read as the review
+    runs; ``skips`` and ``secrets`` grow while it is read; ``total`` files are expected."""
 
     mode: Literal["path", "staged", "diff"]
     target: str
     root: Path
-    docs: dict[str, Doc]
-    files: list[ReviewedFile]
-    skipped: list[SkippedFile]
+    docs: Iterator[Doc]
+    total: int
+    skips: list[SkippedPath]
     secrets: Counter[str]
     deletion_only_hunks: int = 0
+    first_skips: int = 0  # skips known before reading (settled files, for progress)
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -95,6 +100,104 @@ def _expected_output(input_tokens: int) -> int:
     return max(300, min(4000, input_tokens // 8))
 
 
+def _reviewed(doc: Doc, parts: int) -> ReviewedFile:
+    if doc.allowed is None:
+        return ReviewedFile(path=doc.path, language=doc.language, lines=len(doc.lines), parts=parts)
+    return ReviewedFile(
+        path=doc.path,
+        language=doc.language,
+        lines=sum(b - a + 1 for a, b in doc.allowed),
+        parts=parts,
+        changed_lines=len(doc.added),
+    )
+
+
+class _Plan:
+    """Turns the stream of documents into requests, each complete with its messages as soon
+    as it is packed (the pipeline's producer side). Token counts come from the disk cache;
+    the LangChain client stack starts loading at the first text never seen before."""
+
+    def __init__(
+        self,
+        job: _Job,
+        llm: LLM,
+        settings: Settings,
+        instructions: str | None,
+        *,
+        warm: bool,
+    ) -> None:
+        from ..llm.tokens import TokenCache
+
+        self.job = job
+        self.settings = settings
+        self.mode = "diff" if job.mode != "path" else "path"
+        # new content means a request the response cache cannot answer: start loading the
+        # client stack then (before tokenizing), and only then, so a re-run never loads it
+        on_miss = None
+        if warm:
+            from .hook import warm_client
+
+            on_miss = warm_client
+            if llm.cache is None:
+                warm_client()
+        store = settings.resolved_data_dir() / "token-counts.sqlite3"
+        self.counter = TokenCache(store, on_miss=on_miss)
+        self.system = _system_prompt(settings, job.mode, instructions)
+        # the LLM layer appends the JSON-schema instructions to the system message (JSON mode)
+        self.static = self.counter.count(f"{self.system}\n\n{llm.schema_instructions(ModelReview)}")
+        self.budget = max(1000, settings.review.request_token_budget - self.static - 200)
+        self.docs: dict[str, Doc] = {}
+        self.parts: dict[str, int] = {}
+
+    def requests(self) -> Iterator[Request]:
+        """The requests, in order, each yielded once packed (messages built)."""
+        from .units import Packer, doc_units
+
+        packer = Packer(self.budget)
+        try:
+            for doc in self.job.docs:
+                units = doc_units(doc, self.counter, self.budget)
+                self.docs[doc.path] = doc
+                self.parts[doc.path] = len(units)
+                for unit in units:
+                    closed = packer.add(unit)
+                    if closed is not None:
+                        yield self._build(closed)
+            last = packer.finish()
+            if last is not None:
+                yield self._build(last)
+        finally:
+            self.counter.close()
+
+    def _build(self, req: Request) -> Request:
+        from ..prompts import render
+
+        user = render(
+            "review/request.j2",
+            prompts_dir=self.settings.prompts_dir,
+            mode=self.mode,
+            units=[u.context() for u in req.units],
+        )
+        req.messages = [("system", self.system), ("user", user)]
+        return req
+
+    def input_tokens(self, req: Request) -> int:
+        """A request's input tokens from the counts made while packing: the fixed system
+        prompt (counted once) + the first line of the user message + its blocks."""
+        from ..llm.tokens import MESSAGE_OVERHEAD
+
+        user = req.messages[1][1]
+        blocks = "".join(u.block for u in req.units)
+        if user.endswith(blocks):  # additive: every block starts a pre-token of its own
+            user_tokens = self.counter.count(user[: len(user) - len(blocks)]) + req.tokens
+        else:  # an overridden template: count the message itself
+            user_tokens = self.counter.count(user)
+        return self.static + user_tokens + 2 * MESSAGE_OVERHEAD
+
+    def files(self) -> list[ReviewedFile]:
+        return [_reviewed(self.docs[p], self.parts[p]) for p in sorted(self.docs)]
+
+
 def _execute(
     job: _Job,
     *,
@@ -106,7 +209,8 @@ def _execute(
     concurrency: int | None,
     progress: Progress | None,
 ) -> Review:
-    if not job.docs:  # nothing to send: stay cheap (no client, no tokenizer)
+    first = next(job.docs, None)
+    if first is None:  # nothing to send: stay cheap (no client, no tokenizer)
         from ..llm.selector import select_model
 
         spec = select_model("coder", settings, thinking=think)
@@ -116,90 +220,134 @@ def _execute(
             root=str(job.root),
             model=spec.model,
             dry_run=dry_run,
-            skipped=job.skipped,
+            skipped=_skipped(job.skips),
             deletion_only_hunks=job.deletion_only_hunks,
             plan=ReviewEstimate(model=spec.model, concurrency=1, token_budget=0)
             if dry_run
             else None,
         )
+    job.docs = itertools.chain([first], job.docs)
     from ..llm import LLM, run_sync
-    from ..prompts import render
 
     llm = LLM(profile="coder", task="review", settings=settings, model=model, thinking=think)
     limit = settings.concurrency_for("review", concurrency)
-    system = _system_prompt(settings, job.mode, instructions)
-    # the LLM layer appends the JSON-schema instructions to the system message (JSON mode)
-    static = llm.structured_prompt_tokens(system, ModelReview)
-    budget = max(1000, settings.review.request_token_budget - static - 200)
-    units, parts = budget_units(job.docs, budget)
-    for reviewed in job.files:
-        reviewed.parts = parts[reviewed.path]
-    requests = pack(units, budget)
-    for req in requests:
-        user = render(
-            "review/request.j2",
-            prompts_dir=settings.prompts_dir,
-            mode="diff" if job.mode != "path" else "path",
-            units=[u.context() for u in req.units],
-        )
-        req.messages = [("system", system), ("user", user)]
+    plan = _Plan(job, llm, settings, instructions, warm=not dry_run and model is None)
+    if dry_run:
+        requests = list(plan.requests())
+        review = _review(job, plan, llm, dry_run=True)
+        review.plan = _estimate(llm, plan, requests, limit)
+        return review
+    sent = run_sync(_pipeline(llm, plan, limit, progress))
+    review = _review(job, plan, llm, dry_run=False)
+    if not sent:
+        return review
+    return _collect(review, plan, sent, llm)
 
-    review = Review(
+
+def _review(job: _Job, plan: _Plan, llm: LLM, *, dry_run: bool) -> Review:
+    return Review(
         mode=job.mode,
         target=job.target,
         root=str(job.root),
         model=llm.model_name,
         dry_run=dry_run,
-        files=job.files,
-        skipped=job.skipped,
+        files=plan.files(),
+        skipped=_skipped(job.skips),
         secrets_redacted=sum(job.secrets.values()),
         secret_kinds=dict(sorted(job.secrets.items())),
         deletion_only_hunks=job.deletion_only_hunks,
     )
-    if dry_run:
-        review.plan = _estimate(llm, system, requests, limit, budget)
-        return review
-    if not requests:
-        return review
-    replies = run_sync(_run_all(llm, requests, limit, progress))
-    return _collect(review, job, requests, replies, llm)
 
 
-def _estimate(
-    llm: LLM, system: str, requests: list[Request], limit: int, budget: int
-) -> ReviewEstimate:
-    """The dry run: each request as it would be sent, its tokens and estimated cost."""
-    full_system = f"{system}\n\n{llm.schema_instructions(ModelReview)}"
+def _estimate(llm: LLM, plan: _Plan, requests: list[Request], limit: int) -> ReviewEstimate:
+    """The dry run: each request as it would be sent, its tokens and estimated cost (from the
+    counts made while packing: nothing is tokenized twice)."""
+    from datetime import datetime, timezone
+
+    when = datetime.now(timezone.utc)
     planned = []
     for req in requests:
-        sent = [("system", full_system), req.messages[1]]
-        input_tokens = llm.estimate(sent, output_tokens=0).input_tokens
-        est = llm.estimate(sent, output_tokens=_expected_output(input_tokens))
+        input_tokens = plan.input_tokens(req)
+        output_tokens = _expected_output(input_tokens)
+        cost = llm.prices.cost(
+            llm.model_name, cache_hit=0, cache_miss=input_tokens, output=output_tokens, when=when
+        )
         planned.append(
             PlannedRequest(
                 files=[u.label for u in req.units],
-                input_tokens=est.input_tokens,
-                output_tokens=est.output_tokens,
-                cost_usd=round(est.cost_usd, 6),
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost_usd=round(cost, 6),
             )
         )
     return ReviewEstimate(
-        model=llm.model_name, concurrency=limit, token_budget=budget, requests=planned
+        model=llm.model_name, concurrency=limit, token_budget=plan.budget, requests=planned
     )
 
 
-async def _run_all(
-    llm: LLM, requests: list[Request], limit: int, progress: Progress | None
-) -> list[Any]:
+async def _pipeline(
+    llm: LLM, plan: _Plan, limit: int, progress: Progress | None
+) -> list[tuple[Request, Any]]:
+    """Send each request as soon as it is packed, at most ``limit`` at a time, while a
+    producer thread goes on reading, redacting and tokenizing the later files. Results in
+    request order; a failed request's result is its exception (``AssistantsError``)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Request | BaseException | None] = asyncio.Queue()
+
+    def produce() -> None:
+        try:
+            for req in plan.requests():
+                loop.call_soon_threadsafe(queue.put_nowait, req)
+        except BaseException as exc:  # handed to the loop, raised there
+            loop.call_soon_threadsafe(queue.put_nowait, exc)
+        else:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    # a daemon thread, not an executor: a hook that times out must not wait for it at exit
+    threading.Thread(target=produce, name="assistants-review-read", daemon=True).start()
+    gate = asyncio.Semaphore(limit)
+    finished: Counter[str] = Counter()
+    done_files = 0
+    job = plan.job
+
+    def report() -> None:
+        if progress:
+            settled = len(job.skips) - job.first_skips
+            progress(min(done_files + settled, job.total), job.total)
+
     async def one(req: Request) -> Any:
-        return await llm.astructured(req.messages, ModelReview)
+        nonlocal done_files
+        async with gate:
+            try:
+                return await llm.astructured(req.messages, ModelReview)
+            except AssistantsError as exc:
+                return exc
+            finally:
+                for unit in req.units:
+                    finished[unit.path] += 1
+                    if finished[unit.path] == plan.parts.get(unit.path):
+                        done_files += 1
+                report()
 
-    return await llm.amap(one, requests, concurrency=limit, progress=progress)
+    report()
+    tasks: list[tuple[Request, asyncio.Task[Any]]] = []
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            tasks.append((item, asyncio.create_task(one(item))))
+            report()
+        replies = await asyncio.gather(*(task for _, task in tasks))
+    except BaseException:
+        for _, task in tasks:
+            task.cancel()
+        raise
+    report()
+    return [(req, reply) for (req, _), reply in zip(tasks, replies, strict=True)]
 
 
-def _collect(
-    review: Review, job: _Job, requests: list[Request], replies: list[Any], llm: LLM
-) -> Review:
+def _collect(review: Review, plan: _Plan, sent: list[tuple[Request, Any]], llm: LLM) -> Review:
+    replies = [reply for _, reply in sent]
     errors = [r for r in replies if isinstance(r, BaseException)]
     if errors and len(errors) == len(replies):
         raise errors[0]  # nothing worked: the error itself is the answer (key, network, ...)
@@ -209,7 +357,7 @@ def _collect(
     rejected: Counter[str] = Counter()
     findings: list[Finding] = []
     failed: dict[str, FailedFile] = {}
-    for req, reply in zip(requests, replies, strict=True):
+    for req, reply in sent:
         if isinstance(reply, BaseException):
             reason = reply.message if isinstance(reply, AssistantsError) else str(reply)
             for path in req.paths:
@@ -220,7 +368,7 @@ def _collect(
         answer: ModelReview = reply[0]
         if answer.invalid:
             rejected["invalid"] += answer.invalid
-        findings += place(answer.findings, {p: job.docs[p] for p in req.paths}, rejected)
+        findings += place(answer.findings, {p: plan.docs[p] for p in req.paths}, rejected)
     merged, duplicates = dedupe(findings)
     if duplicates:
         rejected["duplicates-merged"] = duplicates
@@ -255,35 +403,35 @@ def review_path(
     every request failed; when only some fail, their files are listed in
     :attr:`Review.failed` (``exit_code()`` is then 7 unless the gate trips).
     """
-    from .files import select_files
+    from .files import stream_files
     from .secrets import redact
 
     settings = _settings(settings)
     if isinstance(paths, str | Path):
         paths = [paths]
-    selection = select_files(
+    stream = stream_files(
         list(paths),
         include=[*settings.review.include, *include],
         exclude=[*settings.review.exclude, *exclude],
         max_bytes=settings.review.max_file_bytes,
     )
     secrets: Counter[str] = Counter()
-    docs: dict[str, Doc] = {}
-    for src in selection.files:
-        red = redact(src.text)
-        secrets.update(red.kinds)
-        docs[src.path] = Doc.of(src.path, src.language, red.text)
+
+    def docs() -> Iterator[Doc]:
+        for src in stream:
+            red = redact(src.text)
+            secrets.update(red.kinds)
+            yield Doc.of(src.path, src.language, red.text)
+
     job = _Job(
         mode="path",
         target=" ".join(str(p) for p in paths),
-        root=selection.root,
-        docs=docs,
-        files=[
-            ReviewedFile(path=p, language=d.language, lines=len(d.lines))
-            for p, d in sorted(docs.items())
-        ],
-        skipped=_skipped(selection.skipped),
+        root=stream.root,
+        docs=docs(),
+        total=stream.total,
+        skips=stream.skipped,
         secrets=secrets,
+        first_skips=len(stream.skipped),
     )
     return _execute(
         job,
@@ -351,17 +499,9 @@ def review_diff(
         mode="staged" if staged else "diff",
         target=selection.description,
         root=selection.root,
-        docs=docs,
-        files=[
-            ReviewedFile(
-                path=p,
-                language=d.language,
-                lines=sum(b - a + 1 for a, b in d.allowed or []),
-                changed_lines=len(d.added),
-            )
-            for p, d in sorted(docs.items())
-        ],
-        skipped=_skipped([*selection.skipped, *excluded]),
+        docs=iter([docs[p] for p in sorted(docs)]),
+        total=len(docs),
+        skips=[*selection.skipped, *excluded],
         secrets=secrets,
         deletion_only_hunks=selection.deletion_only_hunks,
     )
