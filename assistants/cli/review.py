@@ -169,13 +169,15 @@ def review(
     if hook:
         # answered before settings and the reviewer are loaded, so an empty or message-only
         # commit costs next to nothing
-        from ..review.hook import hook_target
+        from ..review.hook import hook_target, warm_client
 
         target = hook_target(staged=staged, ref=diff_ref)
         if target.nothing:
             click.echo(target.nothing, err=True)
             return
         staged, diff_ref = target.staged, target.ref
+        if not dry_run:  # staged changes are new text: load the client while they are read
+            warm_client()
     settings = settings_for(no_cache=no_cache, lang=lang)
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)
@@ -200,7 +202,7 @@ def review(
     def attempt() -> Review:
         if hook or dry_run:
             return run(dry_run)
-        with progress("reviewing") as callback:
+        with progress("reviewing files") as callback:
             return run(False, callback)
 
     fell_back = False

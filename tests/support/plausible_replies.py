@@ -30,7 +30,7 @@ __all__ = ["example_value", "plausible_reply"]
 
 _SCHEMA = re.compile(r"validate against this JSON Schema:\s*(\{.*\})\s*$", re.S)
 _FILE_BLOCK = re.compile(r"<<<FILE (\w+) path=(\"[^\"]*\").*?>>>\n(.*?)\n<<<END FILE \1>>>", re.S)
-_NUMBERED = re.compile(r"^\s*(\d+)\s*[+ ]?\| ?(.*)$")
+_NUMBERED = re.compile(r"^\s*(\d+)(?:\s*[+ ]?\| ?|[+ ]?\t)(.*)$")  # "12\tx", "12+\tx"
 _PAGE = re.compile(r"^\[page (\d+)\]\s*$", re.M)
 # (pattern, category, severity, title, explanation) of lines a reviewer would flag
 _SUSPICIOUS = tuple(
