@@ -79,8 +79,8 @@ def _count_batch(texts: Sequence[str]) -> list[int]:
             fast = _tokenizer()
     except ImportError:  # pragma: no cover
         return [count_tokens(t) for t in texts]
-    encoded = fast.encode_batch(list(texts), add_special_tokens=False)
-    return [len(e.ids) for e in encoded]
+    # one at a time: encode_batch's thread pool costs more than it saves on a loaded machine
+    return [len(fast.encode(t, add_special_tokens=False).ids) for t in texts]
 
 
 def count_message_tokens(messages: Iterable[tuple[str, str]]) -> int:
@@ -90,7 +90,8 @@ def count_message_tokens(messages: Iterable[tuple[str, str]]) -> int:
 
 class TokenCache:
     """Token counts by content hash (and tokenizer identity), in memory and, given ``path``, in
-    a small SQLite file, so unchanged text is never tokenized twice, even across runs.
+    a small SQLite file, so unchanged text is never tokenized twice, even across runs. Other
+    facts about a text can be kept the same way (:meth:`flag`, :meth:`has`).
 
     The file is a cache: one that cannot be read is deleted and started afresh, one that cannot
     be written is left alone (with one warning); counting never fails because of it.
@@ -203,6 +204,15 @@ class TokenCache:
         self.misses += count
         if self.on_miss is not None:
             self.on_miss()
+
+    # -- other facts about a text ----------------------------------------------------------
+    def has(self, kind: str, text: str) -> bool:
+        """Whether :meth:`flag` marked ``text`` as ``kind`` (e.g. "nothing to redact")."""
+        key = self._key(kind, text)
+        return key in self._lookup([key])
+
+    def flag(self, kind: str, text: str) -> None:
+        self._remember(self._key(kind, text), 1)
 
     # -- counting --------------------------------------------------------------------------
     def is_cached(self, text: str) -> bool:

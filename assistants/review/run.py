@@ -6,6 +6,9 @@ requests under ``ReviewSettings.request_token_budget`` (:mod:`assistants.review.
 the requests concurrently through :class:`assistants.llm.LLM` (JSON mode, validated by
 :class:`~assistants.review.models.ModelReview`) → check every finding's anchor against the text
 that was sent and merge duplicates (:mod:`assistants.review.anchor`) → :class:`Review`.
+It runs as a stream (:mod:`assistants.review.pipeline`): a producer thread reads, redacts,
+counts (token counts cached on disk) and packs the files in path order, and each request is
+sent as soon as it is packed.
 
 Requests are deterministic (sorted files, no timestamps, content-derived block markers), so
 the response cache makes an unchanged re-run free. The fail-on gate is computed from validated
@@ -14,14 +17,11 @@ findings only (:meth:`Review.gate`): nothing inside the reviewed code can change
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AssistantsError, ConfigError
 from .anchor import dedupe, place
@@ -29,12 +29,11 @@ from .models import (
     FailedFile,
     Finding,
     ModelReview,
-    PlannedRequest,
     Review,
-    ReviewedFile,
     ReviewEstimate,
     SkippedFile,
 )
+from .pipeline import Job, Plan, estimate, redacted, send_all, token_cache
 from .units import Doc, Request
 
 if TYPE_CHECKING:
@@ -45,22 +44,6 @@ if TYPE_CHECKING:
     from .files import SkippedPath
 
 __all__ = ["review_diff", "review_path"]
-
-
-@dataclass
-class _Job:
-    """What to review: ``docs`` (redacted, in path order) is a stream, read as the review
-    runs; ``skips`` and ``secrets`` grow while it is read; ``total`` files are expected."""
-
-    mode: Literal["path", "staged", "diff"]
-    target: str
-    root: Path
-    docs: Iterator[Doc]
-    total: int
-    skips: list[SkippedPath]
-    secrets: Counter[str]
-    deletion_only_hunks: int = 0
-    first_skips: int = 0  # skips known before reading (settled files, for progress)
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -96,110 +79,8 @@ def _system_prompt(settings: Settings, mode: str, instructions: str | None) -> s
     )
 
 
-def _expected_output(input_tokens: int) -> int:
-    return max(300, min(4000, input_tokens // 8))
-
-
-def _reviewed(doc: Doc, parts: int) -> ReviewedFile:
-    if doc.allowed is None:
-        return ReviewedFile(path=doc.path, language=doc.language, lines=len(doc.lines), parts=parts)
-    return ReviewedFile(
-        path=doc.path,
-        language=doc.language,
-        lines=sum(b - a + 1 for a, b in doc.allowed),
-        parts=parts,
-        changed_lines=len(doc.added),
-    )
-
-
-class _Plan:
-    """Turns the stream of documents into requests, each complete with its messages as soon
-    as it is packed (the pipeline's producer side). Token counts come from the disk cache;
-    the LangChain client stack starts loading at the first text never seen before."""
-
-    def __init__(
-        self,
-        job: _Job,
-        llm: LLM,
-        settings: Settings,
-        instructions: str | None,
-        *,
-        warm: bool,
-    ) -> None:
-        from ..llm.tokens import TokenCache
-
-        self.job = job
-        self.settings = settings
-        self.mode = "diff" if job.mode != "path" else "path"
-        # new content means a request the response cache cannot answer: start loading the
-        # client stack then (before tokenizing), and only then, so a re-run never loads it
-        on_miss = None
-        if warm:
-            from .hook import warm_client
-
-            on_miss = warm_client
-            if llm.cache is None:
-                warm_client()
-        store = settings.resolved_data_dir() / "token-counts.sqlite3"
-        self.counter = TokenCache(store, on_miss=on_miss)
-        self.system = _system_prompt(settings, job.mode, instructions)
-        # the LLM layer appends the JSON-schema instructions to the system message (JSON mode)
-        self.static = self.counter.count(f"{self.system}\n\n{llm.schema_instructions(ModelReview)}")
-        self.budget = max(1000, settings.review.request_token_budget - self.static - 200)
-        self.docs: dict[str, Doc] = {}
-        self.parts: dict[str, int] = {}
-
-    def requests(self) -> Iterator[Request]:
-        """The requests, in order, each yielded once packed (messages built)."""
-        from .units import Packer, doc_units
-
-        packer = Packer(self.budget)
-        try:
-            for doc in self.job.docs:
-                units = doc_units(doc, self.counter, self.budget)
-                self.docs[doc.path] = doc
-                self.parts[doc.path] = len(units)
-                for unit in units:
-                    closed = packer.add(unit)
-                    if closed is not None:
-                        yield self._build(closed)
-            last = packer.finish()
-            if last is not None:
-                yield self._build(last)
-        finally:
-            self.counter.close()
-
-    def _build(self, req: Request) -> Request:
-        from ..prompts import render
-
-        user = render(
-            "review/request.j2",
-            prompts_dir=self.settings.prompts_dir,
-            mode=self.mode,
-            units=[u.context() for u in req.units],
-        )
-        req.messages = [("system", self.system), ("user", user)]
-        return req
-
-    def input_tokens(self, req: Request) -> int:
-        """A request's input tokens from the counts made while packing: the fixed system
-        prompt (counted once) + the first line of the user message + its blocks."""
-        from ..llm.tokens import MESSAGE_OVERHEAD
-
-        user = req.messages[1][1]
-        blocks = "".join(u.block for u in req.units)
-        if user.endswith(blocks):  # additive: every block starts a pre-token of its own
-            user_tokens = self.counter.count(user[: len(user) - len(blocks)]) + req.tokens
-        else:  # an overridden template: count the message itself
-            user_tokens = self.counter.count(user)
-        return self.static + user_tokens + 2 * MESSAGE_OVERHEAD
-
-    def files(self) -> list[ReviewedFile]:
-        return [_reviewed(self.docs[p], self.parts[p]) for p in sorted(self.docs)]
-
-
 def _execute(
-    job: _Job,
+    job: Job,
     *,
     settings: Settings,
     model: BaseChatModel | None,
@@ -231,20 +112,26 @@ def _execute(
 
     llm = LLM(profile="coder", task="review", settings=settings, model=model, thinking=think)
     limit = settings.concurrency_for("review", concurrency)
-    plan = _Plan(job, llm, settings, instructions, warm=not dry_run and model is None)
+    system = _system_prompt(settings, job.mode, instructions)
+    plan = Plan(job, llm, settings, system, warm=not dry_run and model is None)
+    plan.lean = not dry_run
     if dry_run:
         requests = list(plan.requests())
         review = _review(job, plan, llm, dry_run=True)
-        review.plan = _estimate(llm, plan, requests, limit)
+        review.plan = estimate(llm, plan, requests, limit)
+        plan.counter.close()
         return review
-    sent = run_sync(_pipeline(llm, plan, limit, progress))
+    try:
+        sent = run_sync(send_all(llm, plan, limit, progress))
+    finally:
+        plan.counter.close()
     review = _review(job, plan, llm, dry_run=False)
     if not sent:
         return review
     return _collect(review, plan, sent, llm)
 
 
-def _review(job: _Job, plan: _Plan, llm: LLM, *, dry_run: bool) -> Review:
+def _review(job: Job, plan: Plan, llm: LLM, *, dry_run: bool) -> Review:
     return Review(
         mode=job.mode,
         target=job.target,
@@ -259,94 +146,7 @@ def _review(job: _Job, plan: _Plan, llm: LLM, *, dry_run: bool) -> Review:
     )
 
 
-def _estimate(llm: LLM, plan: _Plan, requests: list[Request], limit: int) -> ReviewEstimate:
-    """The dry run: each request as it would be sent, its tokens and estimated cost (from the
-    counts made while packing: nothing is tokenized twice)."""
-    from datetime import datetime, timezone
-
-    when = datetime.now(timezone.utc)
-    planned = []
-    for req in requests:
-        input_tokens = plan.input_tokens(req)
-        output_tokens = _expected_output(input_tokens)
-        cost = llm.prices.cost(
-            llm.model_name, cache_hit=0, cache_miss=input_tokens, output=output_tokens, when=when
-        )
-        planned.append(
-            PlannedRequest(
-                files=[u.label for u in req.units],
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                cost_usd=round(cost, 6),
-            )
-        )
-    return ReviewEstimate(
-        model=llm.model_name, concurrency=limit, token_budget=plan.budget, requests=planned
-    )
-
-
-async def _pipeline(
-    llm: LLM, plan: _Plan, limit: int, progress: Progress | None
-) -> list[tuple[Request, Any]]:
-    """Send each request as soon as it is packed, at most ``limit`` at a time, while a
-    producer thread goes on reading, redacting and tokenizing the later files. Results in
-    request order; a failed request's result is its exception (``AssistantsError``)."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[Request | BaseException | None] = asyncio.Queue()
-
-    def produce() -> None:
-        try:
-            for req in plan.requests():
-                loop.call_soon_threadsafe(queue.put_nowait, req)
-        except BaseException as exc:  # handed to the loop, raised there
-            loop.call_soon_threadsafe(queue.put_nowait, exc)
-        else:
-            loop.call_soon_threadsafe(queue.put_nowait, None)
-
-    # a daemon thread, not an executor: a hook that times out must not wait for it at exit
-    threading.Thread(target=produce, name="assistants-review-read", daemon=True).start()
-    gate = asyncio.Semaphore(limit)
-    finished: Counter[str] = Counter()
-    done_files = 0
-    job = plan.job
-
-    def report() -> None:
-        if progress:
-            settled = len(job.skips) - job.first_skips
-            progress(min(done_files + settled, job.total), job.total)
-
-    async def one(req: Request) -> Any:
-        nonlocal done_files
-        async with gate:
-            try:
-                return await llm.astructured(req.messages, ModelReview)
-            except AssistantsError as exc:
-                return exc
-            finally:
-                for unit in req.units:
-                    finished[unit.path] += 1
-                    if finished[unit.path] == plan.parts.get(unit.path):
-                        done_files += 1
-                report()
-
-    report()
-    tasks: list[tuple[Request, asyncio.Task[Any]]] = []
-    try:
-        while (item := await queue.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            tasks.append((item, asyncio.create_task(one(item))))
-            report()
-        replies = await asyncio.gather(*(task for _, task in tasks))
-    except BaseException:
-        for _, task in tasks:
-            task.cancel()
-        raise
-    report()
-    return [(req, reply) for (req, _), reply in zip(tasks, replies, strict=True)]
-
-
-def _collect(review: Review, plan: _Plan, sent: list[tuple[Request, Any]], llm: LLM) -> Review:
+def _collect(review: Review, plan: Plan, sent: list[tuple[Request, Any]], llm: LLM) -> Review:
     replies = [reply for _, reply in sent]
     errors = [r for r in replies if isinstance(r, BaseException)]
     if errors and len(errors) == len(replies):
@@ -398,13 +198,12 @@ def review_path(
     ``dry_run`` builds the requests and returns a :class:`Review` with a
     :class:`~assistants.review.models.ReviewEstimate` in ``plan`` (requests, files per request,
     input tokens, estimated cost) without calling anything or needing a key. ``model`` injects
-    a LangChain chat model (tests). ``progress(done, total)`` is called as requests finish.
+    a LangChain chat model (tests). ``progress(done, total)`` counts files, called as they finish.
     Raises :class:`~assistants.errors.InputError` for a missing path and the API's error when
     every request failed; when only some fail, their files are listed in
     :attr:`Review.failed` (``exit_code()`` is then 7 unless the gate trips).
     """
     from .files import stream_files
-    from .secrets import redact
 
     settings = _settings(settings)
     if isinstance(paths, str | Path):
@@ -416,14 +215,15 @@ def review_path(
         max_bytes=settings.review.max_file_bytes,
     )
     secrets: Counter[str] = Counter()
+    counter = token_cache(settings)
 
     def docs() -> Iterator[Doc]:
         for src in stream:
-            red = redact(src.text)
-            secrets.update(red.kinds)
-            yield Doc.of(src.path, src.language, red.text)
+            text, kinds = redacted(src.text, counter)
+            secrets.update(kinds)
+            yield Doc.of(src.path, src.language, text)
 
-    job = _Job(
+    job = Job(
         mode="path",
         target=" ".join(str(p) for p in paths),
         root=stream.root,
@@ -432,6 +232,7 @@ def review_path(
         skips=stream.skipped,
         secrets=secrets,
         first_skips=len(stream.skipped),
+        counter=counter,
     )
     return _execute(
         job,
@@ -495,7 +296,7 @@ def review_diff(
             secrets.update(red_old.kinds)
             doc.removed[n] = red_old.text.split("\n")
         docs[df.path] = doc
-    job = _Job(
+    job = Job(
         mode="staged" if staged else "diff",
         target=selection.description,
         root=selection.root,
@@ -503,6 +304,7 @@ def review_diff(
         total=len(docs),
         skips=[*selection.skipped, *excluded],
         secrets=secrets,
+        first_skips=len(selection.skipped) + len(excluded),
         deletion_only_hunks=selection.deletion_only_hunks,
     )
     return _execute(
