@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .. import git
 
-__all__ = ["HookTarget", "hook_target", "warm_client"]
+__all__ = ["HookTarget", "hook_target", "wait_for_client", "warm_client"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,11 @@ def warm_client() -> None:
     thread = threading.Thread(target=load, name="assistants-warm-client", daemon=True)
     _warming.append(thread)
     thread.start()
+
+
+def wait_for_client(timeout: float | None = None) -> None:
+    """Wait until :func:`warm_client`'s import is done (at once when it was never started).
+    The reader calls it once the first request is out: the import then has the interpreter
+    to itself instead of sharing it, so the client is ready sooner."""
+    for thread in _warming:
+        thread.join(timeout)

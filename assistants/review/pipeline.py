@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import AssistantsError
+from .hook import wait_for_client, warm_client
 from .models import ModelReview, PlannedRequest, ReviewedFile, ReviewEstimate
 from .units import Doc, Request
 
@@ -85,8 +86,8 @@ def _expected_output(input_tokens: int) -> int:
 
 
 def _reviewed(doc: Doc, parts: int) -> ReviewedFile:
-    if doc.allowed is None:
-        return ReviewedFile(path=doc.path, language=doc.language, lines=len(doc.lines), parts=parts)
+    """A changed file as reported (diff mode)."""
+    assert doc.allowed is not None
     return ReviewedFile(
         path=doc.path,
         language=doc.language,
@@ -117,8 +118,6 @@ class Plan:
         # client stack then (before tokenizing), and only then, so a re-run never loads it
         on_miss = None
         if warm:
-            from .hook import warm_client
-
             on_miss = warm_client
             if llm.cache is None:
                 warm_client()
@@ -128,7 +127,9 @@ class Plan:
         # the LLM layer appends the JSON-schema instructions to the system message (JSON mode)
         self.static = self.counter.count(f"{self.system}\n\n{llm.schema_instructions(ModelReview)}")
         self.budget = max(1000, settings.review.request_token_budget - self.static - 200)
-        self.docs: dict[str, Doc] = {}
+        # a whole file is kept as one string once cut into units (a list of lines costs about
+        # three times as much); its lines are split again only when a finding needs them
+        self.docs: dict[str, Doc | tuple[str, str, int]] = {}
         self.parts: dict[str, int] = {}
         self.lean = False
 
@@ -140,7 +141,10 @@ class Plan:
         try:
             for doc in self.job.docs:
                 units = doc_units(doc, self.counter, self.budget)
-                self.docs[doc.path] = doc
+                if doc.allowed is None:
+                    self.docs[doc.path] = (doc.language, "\n".join(doc.lines), len(doc.lines))
+                else:
+                    self.docs[doc.path] = doc
                 self.parts[doc.path] = len(units)
                 for unit in units:
                     closed = packer.add(unit)
@@ -180,8 +184,26 @@ class Plan:
             user_tokens = self.counter.count(user)
         return self.static + user_tokens + 2 * MESSAGE_OVERHEAD
 
+    def doc(self, path: str) -> Doc:
+        """The document of ``path`` as it was sent."""
+        kept = self.docs[path]
+        if isinstance(kept, Doc):
+            return kept
+        language, text, _ = kept
+        return Doc(path, language, text.split("\n") if text else [])
+
     def files(self) -> list[ReviewedFile]:
-        return [_reviewed(self.docs[p], self.parts[p]) for p in sorted(self.docs)]
+        out = []
+        for path in sorted(self.docs):
+            kept = self.docs[path]
+            if isinstance(kept, Doc):
+                out.append(_reviewed(kept, self.parts[path]))
+            else:
+                language, _, lines = kept
+                out.append(
+                    ReviewedFile(path=path, language=language, lines=lines, parts=self.parts[path])
+                )
+        return out
 
 
 def estimate(llm: LLM, plan: Plan, requests: list[Request], limit: int) -> ReviewEstimate:
@@ -223,10 +245,12 @@ async def send_all(
 
     def produce() -> None:
         try:
-            for req in plan.requests():
+            for n, req in enumerate(plan.requests()):
                 if stop.is_set():  # the run failed: read no further
                     return
                 loop.call_soon_threadsafe(queue.put_nowait, req)
+                if n == 0:  # the first request waits for the client: let it load undisturbed
+                    wait_for_client(timeout=30)
         except BaseException as exc:  # handed to the loop, raised there
             loop.call_soon_threadsafe(queue.put_nowait, exc)
         else:

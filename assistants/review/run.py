@@ -168,7 +168,7 @@ def _collect(review: Review, plan: Plan, sent: list[tuple[Request, Any]], llm: L
         answer: ModelReview = reply[0]
         if answer.invalid:
             rejected["invalid"] += answer.invalid
-        findings += place(answer.findings, {p: plan.docs[p] for p in req.paths}, rejected)
+        findings += place(answer.findings, {p: plan.doc(p) for p in req.paths}, rejected)
     merged, duplicates = dedupe(findings)
     if duplicates:
         rejected["duplicates-merged"] = duplicates
