@@ -1,14 +1,22 @@
 """Code-reviewer benchmarks against the DeepSeek-protocol test server (127.0.0.1 only).
 
-    python benchmarks/bench_review.py [--latency 0.2] [--files 200]
+    python benchmarks/bench_review.py [--mode MODE ...] [--latency 1] [--concurrency 8]
 
-Measures:
-1. throughput: N small files at a fixed per-request latency, bounded concurrency, against the
-   ideal ceil(requests / concurrency) x latency and against one request at a time;
-2. tokens: diff mode vs whole file for a 3-line change in a 3,000-line file (input tokens);
-3. prefix cache: the API-side cache-hit share of input tokens over a 50-file review;
-4. re-run: requests made by a second, unchanged review (response cache);
-5. hook start-up: `python -m assistants review --hook` with nothing staged vs `python -c pass`.
+Modes (default: all). The pipeline modes run `assistants review` as a subprocess against the
+test server in another subprocess (its request log gives arrival times and prompt sizes; the
+CLI's CPU and peak RSS come from os.wait4 on that process alone):
+
+- stream: 2,000 files of ~40 lines at 1 s latency: wall vs ceil(requests / 8) x latency + the
+  time `python -c "import langchain_deepseek"` takes; then the unchanged re-run (requests, wall);
+- big: 5,000 such files: time from process start to the first request, peak RSS, CPU; and the
+  dry run's CPU against the real run's;
+- tokens: 200 files (~47.6k lines cut from this project's sources): input tokens sent, by the
+  server's count and by DeepSeek's tokenizer, vs the one-call-per-file loop of the guides;
+- numbering: what each line-number form costs in tokens over the plain text (the choice);
+- packing: request fill vs requests re-sent after one edit, per boundary rule (the choice);
+- hook: `assistants review --hook` with one staged file at 0 latency vs the import;
+- basic: the in-process suite: throughput at --latency 0.2, diff vs whole file, prefix-cache
+  share, unchanged re-run, hook with nothing staged vs `python -c pass`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..errors import AssistantsError
 from .hook import wait_for_client, warm_client
 from .models import ModelReview, PlannedRequest, ReviewedFile, ReviewEstimate
-from .units import Doc, Request
+from .units import Doc, Request, Unit
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -135,18 +136,27 @@ class Plan:
 
     def requests(self) -> Iterator[Request]:
         """The requests, in order, each yielded once packed (messages built)."""
-        from .units import Packer, doc_units
+        from .units import BYTE_BOUND, Packer, doc_units
 
-        packer = Packer(self.budget)
         try:
+            # A review whose every byte fits the budget is one request: known without the
+            # tokenizer (a token is at least one byte), so a small review (the hook) starts
+            # sending without loading it.
+            head: list[tuple[Doc, list[Unit]]] = []
+            bound = 0
             for doc in self.job.docs:
-                units = doc_units(doc, self.counter, self.budget)
-                if doc.allowed is None:
-                    self.docs[doc.path] = (doc.language, "\n".join(doc.lines), len(doc.lines))
-                else:
-                    self.docs[doc.path] = doc
-                self.parts[doc.path] = len(units)
-                for unit in units:
+                head.append((doc, doc_units(doc, BYTE_BOUND, self.budget)))
+                bound += sum(u.tokens for u in head[-1][1])
+                if bound > self.budget:
+                    break
+            else:
+                if head:
+                    yield self._build(self._whole([self._keep(d, u) for d, u in head]))
+                return
+            packer = Packer(self.budget)
+            docs = itertools.chain((d for d, _ in head), self.job.docs)
+            for doc in docs:
+                for unit in self._keep(doc, doc_units(doc, self.counter, self.budget)):
                     closed = packer.add(unit)
                     if closed is not None:
                         yield self._build(closed)
@@ -155,6 +165,29 @@ class Plan:
                 yield self._build(last)
         finally:
             self.counter.flush()
+
+    def _keep(self, doc: Doc, units: list[Unit]) -> list[Unit]:
+        if doc.allowed is None:
+            self.docs[doc.path] = (doc.language, "\n".join(doc.lines), len(doc.lines))
+        else:
+            self.docs[doc.path] = doc
+        self.parts[doc.path] = len(units)
+        return units
+
+    def _whole(self, cut: list[list[Unit]]) -> Request:
+        """Everything in one request; counted now only for a dry run's estimate."""
+        units = [u for part in cut for u in part]
+        blocks = [u.block for u in units]
+        if not self.lean:
+            for unit, tokens in zip(units, self.counter.counts(blocks), strict=True):
+                unit.tokens = tokens
+        elif self.counter.on_miss is not None and not all(
+            self.counter.has("sent", b) for b in blocks
+        ):
+            self.counter.on_miss()  # new text: its request will be sent
+        for block in blocks:
+            self.counter.flag("sent", block)
+        return Request(units)
 
     def _build(self, req: Request) -> Request:
         from ..prompts import render

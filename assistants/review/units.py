@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from .spans import cut_points, split_lines
 
 __all__ = [
+    "BYTE_BOUND",
     "Counter",
     "Doc",
     "Packer",
@@ -158,6 +159,19 @@ class Counter(Protocol):
     def counts(self, texts: Sequence[str]) -> list[int]: ...
 
     def row_counts(self, rows: Sequence[str]) -> list[int]: ...
+
+
+class _ByteBound:
+    """Token counts' upper bound, without the tokenizer: a token is at least one byte."""
+
+    def counts(self, texts: Sequence[str]) -> list[int]:
+        return [len(t.encode("utf-8", "surrogatepass")) for t in texts]
+
+    def row_counts(self, rows: Sequence[str]) -> list[int]:
+        return self.counts(rows)
+
+
+BYTE_BOUND: Counter = _ByteBound()
 
 
 def _split_by_tokens(

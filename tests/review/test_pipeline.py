@@ -172,3 +172,37 @@ def test_unchanged_rerun_loads_neither_langchain_nor_the_tokenizer(
     assert len(server.chat_requests) == sent  # zero requests
     assert again["cached"] == first["requests"] and again["files"] == 6
     assert again["langchain"] == [] and again["tokenizer_loaded"] == 0
+
+
+SMALL = """
+import json, sys
+from pathlib import Path
+from assistants.llm import tokens
+from assistants.review.run import review_path
+Path(sys.argv[1]).write_text(sys.argv[2])
+review = review_path(sys.argv[1])
+print(json.dumps({"requests": review.usage.requests, "tokenizer_loaded":
+    tokens._tokenizer.cache_info().currsize, "langchain": "langchain_deepseek" in sys.modules}))
+"""
+
+
+def test_a_small_review_of_new_text_sends_without_loading_the_tokenizer(
+    tmp_path: Path, server: DeepSeekServer
+) -> None:
+    server.responder = lambda body: Reply(json.dumps({"findings": []}))
+    target = tmp_path / "one.py"
+
+    def review(text: str) -> dict:
+        out = subprocess.run(
+            [sys.executable, "-c", SMALL, str(target), text],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    review(module(1))  # the first run ever counts the fixed system prompt (then cached)
+    second = review(module(2))  # new text: it is sent, and fits the budget by its bytes
+    assert second == {"requests": 1, "tokenizer_loaded": 0, "langchain": True}
+    (user,) = [r.body["messages"][-1]["content"] for r in server.chat_requests[-1:]]
+    assert "handler_2_0" in user
