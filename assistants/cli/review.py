@@ -180,13 +180,15 @@ def review(
     if hook:
         # answered before settings and the reviewer are loaded, so an empty or message-only
         # commit costs next to nothing
-        from ..review.hook import hook_target
+        from ..review.hook import hook_target, warm_client
 
         target = hook_target(staged=staged, ref=diff_ref)
         if target.nothing:
             click.echo(target.nothing, err=True)
             return
         staged, diff_ref = target.staged, target.ref
+        if not dry_run:  # staged changes are new text: load the client while they are read
+            warm_client()
     settings = settings_for(no_cache=no_cache, lang=lang)
     if staged or diff_ref:
         from ..review.rules import diff_rules
@@ -220,7 +222,7 @@ def review(
     def attempt() -> Review:
         if hook or dry_run:
             return run(dry_run)
-        with progress("reviewing") as callback:
+        with progress("reviewing files") as callback:
             return run(False, callback)
 
     fell_back = False

@@ -19,7 +19,7 @@ from .units import Doc
 
 __all__ = ["anchor", "dedupe", "inside", "place", "resolve_path"]
 
-_PREFIX = re.compile(r"^\s*\d+\s*[+ -]?\|\s?")
+_PREFIX = re.compile(r"^\s*\d+\s*[+ -]?\|\s?|^\s*\d+[+ ]?\t|^-\t")  # "12\t", "12+\t", "-\t"
 _SPACE = re.compile(r"\s+")
 
 

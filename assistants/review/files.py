@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -26,6 +26,7 @@ from .secrets import is_env_file
 __all__ = [
     "LANGUAGES",
     "SKIP_REASONS",
+    "FileStream",
     "Selection",
     "SkippedPath",
     "SourceFile",
@@ -35,6 +36,7 @@ __all__ = [
     "detect_language",
     "printable",
     "select_files",
+    "stream_files",
 ]
 
 # extension (lower case) -> language
@@ -344,6 +346,71 @@ def select_files(
     Paths are reported relative to the git work tree (or, outside git, the current directory
     when every path is below it, else their common folder).
     """
+    stream = stream_files(paths, include=include, exclude=exclude, max_bytes=max_bytes)
+    selection = Selection(root=stream.root, git=stream.git, files=list(stream))
+    selection.skipped = sorted(stream.skipped, key=lambda s: s.path)
+    return selection
+
+
+@dataclass
+class FileStream:
+    """The files of :func:`stream_files`, read one at a time in path order as they are
+    iterated; ``total`` candidates, of which those found unreviewable while reading join
+    ``skipped`` (which starts with the ignored and excluded ones)."""
+
+    root: Path
+    git: bool
+    candidates: list[str]
+    explicit: set[str]
+    max_bytes: int
+    skipped: list[SkippedPath] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.candidates)
+
+    def __iter__(self) -> Iterator[SourceFile]:
+        for rel in self.candidates:
+            found = self._read(rel)
+            if isinstance(found, SkippedPath):
+                self.skipped.append(found)
+            else:
+                yield found
+
+    def _read(self, rel: str) -> SourceFile | SkippedPath:
+        full = self.root / rel
+        if full.is_symlink():  # never send what a link points to (it may be outside the repo)
+            target = printable(os.readlink(full))
+            return SkippedPath(printable(rel), "symlink", f"-> {target}")
+        if full.is_dir():
+            return SkippedPath(printable(rel), "submodule")
+        notebook = is_notebook(rel)  # reviewed as its cells' source (notebooks.py)
+        skip = check_name(rel, explicit=notebook or rel in self.explicit)
+        if skip is not None:
+            return skip
+        try:
+            data = full.read_bytes()
+        except OSError as exc_:
+            return SkippedPath(rel, "missing", str(exc_.strerror or exc_))
+        size = len(data)
+        language = detect_language(rel) or "text"
+        if notebook:
+            data, language = notebook_source(data)
+        text, skip = check_content(rel, data, max_bytes=self.max_bytes)
+        if skip is not None or text is None:
+            return skip or SkippedPath(rel, "empty")
+        return SourceFile(rel, language, text, size)
+
+
+def stream_files(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    max_bytes: int = 256_000,
+) -> FileStream:
+    """:func:`select_files` as a stream: the candidates are listed now, each file is read
+    (and checked) only when the stream gets to it."""
     if not paths:
         paths = ["."]
     targets = []
@@ -364,38 +431,8 @@ def select_files(
         root = _common_root(targets)
         candidates, ignored = _walk_files(root, targets)
     explicit = {t.relative_to(root).as_posix() for t in targets if t.is_file()}
-    selection = Selection(root=root, git=in_git)
-    for rel in sorted(ignored):
-        selection.skipped.append(SkippedPath(printable(rel), "ignored"))
+    skipped = [SkippedPath(printable(rel), "ignored") for rel in sorted(ignored)]
     wanted = [rel for rel in candidates if rel not in ignored]
     kept, excluded = apply_globs(wanted, include, exclude, explicit=explicit)
-    selection.skipped.extend(excluded)
-    for rel in kept:
-        full = root / rel
-        if full.is_symlink():  # never send what a link points to (it may be outside the repo)
-            target = printable(os.readlink(full))
-            selection.skipped.append(SkippedPath(printable(rel), "symlink", f"-> {target}"))
-            continue
-        if full.is_dir():
-            selection.skipped.append(SkippedPath(printable(rel), "submodule"))
-            continue
-        notebook = is_notebook(rel)  # reviewed as its cells' source (notebooks.py)
-        skip = check_name(rel, explicit=notebook or rel in explicit)
-        if skip is not None:
-            selection.skipped.append(skip)
-            continue
-        try:
-            data = full.read_bytes()
-        except OSError as exc_:
-            selection.skipped.append(SkippedPath(rel, "missing", str(exc_.strerror or exc_)))
-            continue
-        language = detect_language(rel) or "text"
-        if notebook:
-            data, language = notebook_source(data)
-        text, skip = check_content(rel, data, max_bytes=max_bytes)
-        if skip is not None or text is None:
-            selection.skipped.append(skip or SkippedPath(rel, "empty"))
-            continue
-        selection.files.append(SourceFile(rel, language, text, len(data)))
-    selection.skipped.sort(key=lambda s: s.path)
-    return selection
+    skipped.extend(excluded)
+    return FileStream(root, in_git, kept, explicit, max_bytes, skipped)

@@ -4,11 +4,14 @@ reviewer are loaded, so a commit with nothing to review costs next to nothing.""
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 from dataclasses import dataclass
 
 from .. import git
 
-__all__ = ["HookTarget", "hook_target"]
+__all__ = ["HookTarget", "hook_target", "wait_for_client", "warm_client"]
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,30 @@ def hook_target(*, staged: bool = False, ref: str | None = None) -> HookTarget:
     if not ref and git.nothing_staged():
         return HookTarget(staged, ref, "nothing staged to review")
     return HookTarget(staged, ref)
+
+
+_warming: list[threading.Thread] = []
+
+
+def warm_client() -> None:
+    """Start importing the LangChain client stack (``langchain_deepseek``, seconds of CPU) in a
+    daemon thread, once per process, so it loads while the files are read and tokenized; the
+    first request then waits only for what is left of it."""
+    if _warming or "langchain_deepseek" in sys.modules:
+        return
+
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the real import, later, reports a problem
+            import langchain_deepseek  # noqa: F401
+
+    thread = threading.Thread(target=load, name="assistants-warm-client", daemon=True)
+    _warming.append(thread)
+    thread.start()
+
+
+def wait_for_client(timeout: float | None = None) -> None:
+    """Wait until :func:`warm_client`'s import is done (at once when it was never started).
+    The reader calls it once the first request is out: the import then has the interpreter
+    to itself instead of sharing it, so the client is ready sooner."""
+    for thread in _warming:
+        thread.join(timeout)

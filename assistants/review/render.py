@@ -211,7 +211,6 @@ def print_text(review: Review, console: Console) -> None:
     """Print the report on a rich console (grouped by file, severity colours)."""
     from rich.markup import escape
     from rich.padding import Padding
-    from rich.syntax import Syntax
     from rich.table import Table
     from rich.text import Text
 
@@ -241,6 +240,8 @@ def print_text(review: Review, console: Console) -> None:
                 if f.explanation:
                     console.print(Padding(Text(f.explanation), (0, 0, 0, 11), expand=False))
                 if f.suggestion:
+                    from rich.syntax import Syntax  # pygments: only when there is code to show
+
                     code = Syntax(
                         f.suggestion.rstrip(),
                         languages.get(path, "text"),

@@ -6,6 +6,9 @@ requests under ``ReviewSettings.request_token_budget`` (:mod:`assistants.review.
 the requests concurrently through :class:`assistants.llm.LLM` (JSON mode, validated by
 :class:`~assistants.review.models.ModelReview`) → check every finding's anchor against the text
 that was sent and merge duplicates (:mod:`assistants.review.anchor`) → :class:`Review`.
+It runs as a stream (:mod:`assistants.review.pipeline`): a producer thread reads, redacts,
+counts (token counts cached on disk) and packs the files in path order, and each request is
+sent as soon as it is packed.
 
 Requests are deterministic (sorted files, no timestamps, content-derived block markers), so
 the response cache makes an unchanged re-run free. The fail-on gate is computed from validated
@@ -14,11 +17,11 @@ findings only (:meth:`Review.gate`): nothing inside the reviewed code can change
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AssistantsError, ConfigError, ResponseError
 from .anchor import dedupe, place
@@ -26,13 +29,12 @@ from .models import (
     FailedFile,
     Finding,
     ModelReview,
-    PlannedRequest,
     Review,
-    ReviewedFile,
     ReviewEstimate,
     SkippedFile,
 )
-from .units import Doc, Request, budget_units, pack
+from .pipeline import Job, Plan, estimate, redacted, send_all, token_cache
+from .units import Doc, Request
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -43,20 +45,6 @@ if TYPE_CHECKING:
     from .rules import ConfigFrom
 
 __all__ = ["review_diff", "review_path"]
-
-
-@dataclass
-class _Job:
-    """What to review, once the files are selected and redacted."""
-
-    mode: Literal["path", "staged", "diff"]
-    target: str
-    root: Path
-    docs: dict[str, Doc]
-    files: list[ReviewedFile]
-    skipped: list[SkippedFile]
-    secrets: Counter[str]
-    deletion_only_hunks: int = 0
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -92,12 +80,8 @@ def _system_prompt(settings: Settings, mode: str, instructions: str | None) -> s
     )
 
 
-def _expected_output(input_tokens: int) -> int:
-    return max(300, min(4000, input_tokens // 8))
-
-
 def _execute(
-    job: _Job,
+    job: Job,
     *,
     settings: Settings,
     model: BaseChatModel | None,
@@ -107,7 +91,8 @@ def _execute(
     concurrency: int | None,
     progress: Progress | None,
 ) -> Review:
-    if not job.docs:  # nothing to send: stay cheap (no client, no tokenizer)
+    first = next(job.docs, None)
+    if first is None:  # nothing to send: stay cheap (no client, no tokenizer)
         from ..llm.selector import select_model
 
         spec = select_model("coder", settings, thinking=think)
@@ -117,95 +102,53 @@ def _execute(
             root=str(job.root),
             model=spec.model,
             dry_run=dry_run,
-            skipped=job.skipped,
+            skipped=_skipped(job.skips),
             deletion_only_hunks=job.deletion_only_hunks,
             plan=ReviewEstimate(model=spec.model, concurrency=1, token_budget=0)
             if dry_run
             else None,
         )
+    job.docs = itertools.chain([first], job.docs)
     from ..llm import LLM, run_sync
-    from ..prompts import render
 
     llm = LLM(profile="coder", task="review", settings=settings, model=model, thinking=think)
     limit = settings.concurrency_for("review", concurrency)
     system = _system_prompt(settings, job.mode, instructions)
-    # the LLM layer appends the JSON-schema instructions to the system message (JSON mode)
-    static = llm.structured_prompt_tokens(system, ModelReview)
-    # capped to a share of the model's context window when it is known (asked of a local
-    # server once; a dry run asks nothing)
-    from ..llm.window import input_budget
+    plan = Plan(job, llm, settings, system, warm=not dry_run and model is None, probe=not dry_run)
+    plan.lean = not dry_run
+    if dry_run:
+        requests = list(plan.requests())
+        review = _review(job, plan, llm, dry_run=True)
+        review.plan = estimate(llm, plan, requests, limit)
+        plan.counter.close()
+        return review
+    try:
+        sent = run_sync(send_all(llm, plan, limit, progress))
+    finally:
+        plan.counter.close()
+    review = _review(job, plan, llm, dry_run=False)
+    if not sent:
+        return review
+    return _collect(review, plan, sent, llm)
 
-    window = llm.context_window(probe=not dry_run)
-    budget = max(1000, input_budget(window, settings.review.request_token_budget) - static - 200)
-    units, parts = budget_units(job.docs, budget)
-    for reviewed in job.files:
-        reviewed.parts = parts[reviewed.path]
-    requests = pack(units, budget)
-    for req in requests:
-        user = render(
-            "review/request.j2",
-            prompts_dir=settings.prompts_dir,
-            mode="diff" if job.mode != "path" else "path",
-            units=[u.context() for u in req.units],
-        )
-        req.messages = [("system", system), ("user", user)]
 
-    review = Review(
+def _review(job: Job, plan: Plan, llm: LLM, *, dry_run: bool) -> Review:
+    return Review(
         mode=job.mode,
         target=job.target,
         root=str(job.root),
         model=llm.model_name,
         dry_run=dry_run,
-        files=job.files,
-        skipped=job.skipped,
+        files=plan.files(),
+        skipped=_skipped(job.skips),
         secrets_redacted=sum(job.secrets.values()),
         secret_kinds=dict(sorted(job.secrets.items())),
         deletion_only_hunks=job.deletion_only_hunks,
     )
-    if dry_run:
-        review.plan = _estimate(llm, system, requests, limit, budget)
-        return review
-    if not requests:
-        return review
-    replies = run_sync(_run_all(llm, requests, limit, progress))
-    return _collect(review, job, requests, replies, llm)
 
 
-def _estimate(
-    llm: LLM, system: str, requests: list[Request], limit: int, budget: int
-) -> ReviewEstimate:
-    """The dry run: each request as it would be sent, its tokens and estimated cost."""
-    full_system = f"{system}\n\n{llm.schema_instructions(ModelReview)}"
-    planned = []
-    for req in requests:
-        sent = [("system", full_system), req.messages[1]]
-        input_tokens = llm.estimate(sent, output_tokens=0).input_tokens
-        est = llm.estimate(sent, output_tokens=_expected_output(input_tokens))
-        planned.append(
-            PlannedRequest(
-                files=[u.label for u in req.units],
-                input_tokens=est.input_tokens,
-                output_tokens=est.output_tokens,
-                cost_usd=round(est.cost_usd, 6),
-            )
-        )
-    return ReviewEstimate(
-        model=llm.model_name, concurrency=limit, token_budget=budget, requests=planned
-    )
-
-
-async def _run_all(
-    llm: LLM, requests: list[Request], limit: int, progress: Progress | None
-) -> list[Any]:
-    async def one(req: Request) -> Any:
-        return await llm.astructured(req.messages, ModelReview)
-
-    return await llm.amap(one, requests, concurrency=limit, progress=progress)
-
-
-def _collect(
-    review: Review, job: _Job, requests: list[Request], replies: list[Any], llm: LLM
-) -> Review:
+def _collect(review: Review, plan: Plan, sent: list[tuple[Request, Any]], llm: LLM) -> Review:
+    replies = [reply for _, reply in sent]
     errors = [r for r in replies if isinstance(r, BaseException)]
     if (
         errors
@@ -220,7 +163,7 @@ def _collect(
     rejected: Counter[str] = Counter()
     findings: list[Finding] = []
     failed: dict[str, FailedFile] = {}
-    for req, reply in zip(requests, replies, strict=True):
+    for req, reply in sent:
         if isinstance(reply, BaseException):
             reason = reply.message if isinstance(reply, AssistantsError) else str(reply)
             for path in req.paths:
@@ -231,7 +174,7 @@ def _collect(
         answer: ModelReview = reply[0]
         if answer.invalid:
             rejected["invalid"] += answer.invalid
-        findings += place(answer.findings, {p: job.docs[p] for p in req.paths}, rejected)
+        findings += place(answer.findings, {p: plan.doc(p) for p in req.paths}, rejected)
     merged, duplicates = dedupe(findings)
     if duplicates:
         rejected["duplicates-merged"] = duplicates
@@ -261,40 +204,41 @@ def review_path(
     ``dry_run`` builds the requests and returns a :class:`Review` with a
     :class:`~assistants.review.models.ReviewEstimate` in ``plan`` (requests, files per request,
     input tokens, estimated cost) without calling anything or needing a key. ``model`` injects
-    a LangChain chat model (tests). ``progress(done, total)`` is called as requests finish.
+    a LangChain chat model (tests). ``progress(done, total)`` counts files, called as they finish.
     Raises :class:`~assistants.errors.InputError` for a missing path and the API's error when
     every request failed; when only some fail, their files are listed in
     :attr:`Review.failed` (``exit_code()`` is then 7 unless the gate trips).
     """
-    from .files import select_files
-    from .secrets import redact
+    from .files import stream_files
 
     settings = _settings(settings)
     if isinstance(paths, str | Path):
         paths = [paths]
-    selection = select_files(
+    stream = stream_files(
         list(paths),
         include=[*settings.review.include, *include],
         exclude=[*settings.review.exclude, *exclude],
         max_bytes=settings.review.max_file_bytes,
     )
     secrets: Counter[str] = Counter()
-    docs: dict[str, Doc] = {}
-    for src in selection.files:
-        red = redact(src.text, src.path)
-        secrets.update(red.kinds)
-        docs[src.path] = Doc.of(src.path, src.language, red.text)
-    job = _Job(
+    counter = token_cache(settings)
+
+    def docs() -> Iterator[Doc]:
+        for src in stream:
+            text, kinds = redacted(src.text, counter, src.path)
+            secrets.update(kinds)
+            yield Doc.of(src.path, src.language, text)
+
+    job = Job(
         mode="path",
         target=" ".join(str(p) for p in paths),
-        root=selection.root,
-        docs=docs,
-        files=[
-            ReviewedFile(path=p, language=d.language, lines=len(d.lines))
-            for p, d in sorted(docs.items())
-        ],
-        skipped=_skipped(selection.skipped),
+        root=stream.root,
+        docs=docs(),
+        total=stream.total,
+        skips=stream.skipped,
         secrets=secrets,
+        first_skips=len(stream.skipped),
+        counter=counter,
     )
     return _execute(
         job,
@@ -367,22 +311,15 @@ def review_diff(
             secrets.update(red_old.kinds)
             doc.removed[n] = red_old.text.split("\n")
         docs[df.path] = doc
-    job = _Job(
+    job = Job(
         mode="staged" if staged else "diff",
         target=selection.description,
         root=selection.root,
-        docs=docs,
-        files=[
-            ReviewedFile(
-                path=p,
-                language=d.language,
-                lines=sum(b - a + 1 for a, b in d.allowed or []),
-                changed_lines=len(d.added),
-            )
-            for p, d in sorted(docs.items())
-        ],
-        skipped=_skipped([*selection.skipped, *excluded]),
+        docs=iter([docs[p] for p in sorted(docs)]),
+        total=len(docs),
+        skips=[*selection.skipped, *excluded],
         secrets=secrets,
+        first_skips=len(selection.skipped) + len(excluded),
         deletion_only_hunks=selection.deletion_only_hunks,
     )
     return _execute(

@@ -11,21 +11,27 @@ boundaries that mostly stay put when one file changes (so the response cache ser
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .spans import cut_points, split_lines
 
 __all__ = [
+    "BYTE_BOUND",
+    "Counter",
     "Doc",
+    "Packer",
     "Request",
     "Unit",
     "budget_units",
     "diff_units",
+    "doc_units",
     "file_units",
     "pack",
+    "visible",
 ]
 
 
@@ -47,17 +53,30 @@ class Doc:
         return cls(path, language, split_lines(text), **diff)
 
 
+# str.splitlines() breaks lines at these as well as at "\n": inside a numbered line each is
+# shown escaped, so every line the model sees starts with its number
+_BREAKERS = str.maketrans(
+    {c: c.encode("unicode_escape").decode() for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+)
+
+
+def visible(text: str) -> str:
+    """``text`` with every line breaker other than "\\n" escaped (``\\r``, ``\\x0b``,
+    ``\\u2028``, ...)."""
+    return text.translate(_BREAKERS)
+
+
 @dataclass
 class Unit:
     """A numbered piece of one file (the whole file, a part of it, or its hunks) as it goes
-    into a request, with its token count."""
+    into a request: ``block`` is its text there (markers included), ``tokens`` its count."""
 
     path: str
     language: str
     start: int
     end: int
     body: str
-    tokens: int
+    tokens: int = 0
     part: int = 1
     parts: int = 1
 
@@ -65,16 +84,33 @@ class Unit:
     def label(self) -> str:
         return self.path if self.parts == 1 else f"{self.path}:{self.start}-{self.end}"
 
+    @property
+    def marker(self) -> str:
+        return hashlib.sha256(f"{self.path}\0{self.body}".encode()).hexdigest()[:12]
+
+    @property
+    def block(self) -> str:
+        """The unit as sent: its body between markers, ending in a newline (so the token
+        count of a request is the sum of its blocks' counts plus its first line's)."""
+        marker = self.marker
+        path_json = visible(json.dumps(self.path, ensure_ascii=False))
+        part = f" part={self.part}/{self.parts}" if self.parts > 1 else ""
+        return (
+            f"<<<FILE {marker} path={path_json} language={self.language} "
+            f"lines={self.start}-{self.end}{part}>>>\n{self.body}\n<<<END FILE {marker}>>>\n"
+        )
+
     def context(self) -> dict[str, Any]:
         return {
-            "marker": hashlib.sha256(f"{self.path}\0{self.body}".encode()).hexdigest()[:12],
-            "path_json": json.dumps(self.path, ensure_ascii=False),
+            "marker": self.marker,
+            "path_json": visible(json.dumps(self.path, ensure_ascii=False)),
             "language": self.language,
             "start": self.start,
             "end": self.end,
             "part": self.part,
             "parts": self.parts,
             "body": self.body,
+            "block": self.block,
         }
 
 
@@ -89,9 +125,15 @@ class Request:
     def paths(self) -> list[str]:
         return sorted({u.path for u in self.units})
 
+    @property
+    def tokens(self) -> int:
+        return sum(u.tokens for u in self.units)
+
 
 def _numbered(lines: Sequence[str], start: int, end: int) -> list[str]:
-    return [f"{n:>5} | {lines[n - 1]}" for n in range(start, end + 1)]
+    """Lines ``start``..``end`` as sent: the number, a tab, the line (cheaper in tokens than a
+    padded ``"   12 | "`` and read as reliably: it is ``cat -n``'s form)."""
+    return [f"{n}\t{visible(lines[n - 1])}" for n in range(start, end + 1)]
 
 
 def _diff_lines(doc: Doc) -> list[list[str]]:
@@ -102,47 +144,80 @@ def _diff_lines(doc: Doc) -> list[list[str]]:
     for a, b in doc.allowed:
         rows = [f"@@ lines {a}-{b} @@"]
         for n in range(a, b + 1):
-            rows.extend(f"      -| {old}" for old in removed.get(n, ()))
+            rows.extend(f"-\t{visible(old)}" for old in removed.get(n, ()))
             mark = "+" if n in added else " "
-            rows.append(f"{n:>5}{mark}| {doc.lines[n - 1]}")
+            rows.append(f"{n}{mark}\t{visible(doc.lines[n - 1])}")
         if b == len(doc.lines):
-            rows.extend(f"      -| {old}" for old in removed.get(b + 1, ()))
+            rows.extend(f"-\t{visible(old)}" for old in removed.get(b + 1, ()))
         out.append(rows)
     return out
 
 
+class Counter(Protocol):
+    """Token counting as :class:`assistants.llm.tokens.TokenCache` does it."""
+
+    def counts(self, texts: Sequence[str]) -> list[int]: ...
+
+    def row_counts(self, rows: Sequence[str]) -> list[int]: ...
+
+
+class _ByteBound:
+    """Token counts' upper bound, without the tokenizer: a token is at least one byte."""
+
+    def counts(self, texts: Sequence[str]) -> list[int]:
+        return [len(t.encode("utf-8", "surrogatepass")) for t in texts]
+
+    def row_counts(self, rows: Sequence[str]) -> list[int]:
+        return self.counts(rows)
+
+
+BYTE_BOUND: Counter = _ByteBound()
+
+
 def _split_by_tokens(
-    rows: list[str], first_line: int, count: Callable[[str], int], budget: int
-) -> list[tuple[int, int, str, int]]:
+    rows: list[str], row_tokens: list[int], first_line: int, budget: int
+) -> list[tuple[int, int, str]]:
     """Hard split of numbered rows (one per line) into chunks under ``budget``."""
-    chunks: list[tuple[int, int, str, int]] = []
+    chunks: list[tuple[int, int, str]] = []
     cur: list[str] = []
     cur_tokens = 0
     start = first_line
-    for i, row in enumerate(rows):
-        t = count(row) + 1
+    for i, (row, t) in enumerate(zip(rows, row_tokens, strict=True)):
         if cur and cur_tokens + t > budget:
-            chunks.append((start, first_line + i - 1, "\n".join(cur), cur_tokens))
+            chunks.append((start, first_line + i - 1, "\n".join(cur)))
             cur, cur_tokens, start = [], 0, first_line + i
         cur.append(row)
         cur_tokens += t
     if cur:
-        chunks.append((start, first_line + len(rows) - 1, "\n".join(cur), cur_tokens))
+        chunks.append((start, first_line + len(rows) - 1, "\n".join(cur)))
     return chunks
 
 
-def file_units(doc: Doc, count: Callable[[str], int], budget: int) -> list[Unit]:
+def _units(doc: Doc, chunks: list[tuple[int, int, str]], counter: Counter) -> list[Unit]:
+    """The units of ``doc`` from (start, end, body) chunks, each counted as its block."""
+    units = [
+        Unit(doc.path, doc.language, s, e, body, 0, i + 1, len(chunks))
+        for i, (s, e, body) in enumerate(chunks)
+    ]
+    for unit, tokens in zip(units, counter.counts([u.block for u in units]), strict=True):
+        unit.tokens = tokens
+    return units
+
+
+def file_units(doc: Doc, counter: Counter, budget: int) -> list[Unit]:
     """A whole file as one unit, or split on definition boundaries when over ``budget``."""
     total = len(doc.lines)
-    body = "\n".join(_numbered(doc.lines, 1, total))
-    tokens = count(body)
-    if tokens <= budget:
-        return [Unit(doc.path, doc.language, 1, total, body, tokens)]
+    numbered = _numbered(doc.lines, 1, total)
+    whole = _units(doc, [(1, total, "\n".join(numbered))], counter)
+    if whole[0].tokens <= budget:
+        return whole
     text = "\n".join(doc.lines)
-    row_tokens = [count(r) + 1 for r in _numbered(doc.lines, 1, total)]
+    row_tokens = [t + 1 for t in counter.row_counts(numbered)]
+    budget -= 40  # the markers of each part
+    cumulative = [0, *itertools.accumulate(row_tokens)]
 
     def seg_tokens(a: int, b: int) -> int:
-        return sum(row_tokens[a - 1 : b])
+        return cumulative[b] - cumulative[a - 1]
 
     def segments(a: int, b: int, depth: int) -> list[tuple[int, int]]:
         points = [p for p in cut_points(text, doc.language, a, b) if a <= p <= b]
@@ -162,45 +237,59 @@ def file_units(doc: Doc, count: Callable[[str], int], budget: int) -> list[Unit]
             pieces[-1] = (pieces[-1][0], e)
         else:
             pieces.append((s, e))
-    chunks: list[tuple[int, int, str, int]] = []
+    chunks: list[tuple[int, int, str]] = []
     for s, e in pieces:
-        rows = _numbered(doc.lines, s, e)
+        rows = numbered[s - 1 : e]
         if seg_tokens(s, e) > budget:  # one definition bigger than the budget: cut by lines
-            chunks.extend(_split_by_tokens(rows, s, count, budget))
+            chunks.extend(_split_by_tokens(rows, row_tokens[s - 1 : e], s, budget))
         else:
-            chunks.append((s, e, "\n".join(rows), seg_tokens(s, e)))
-    return [
-        Unit(doc.path, doc.language, s, e, b, t, i + 1, len(chunks))
-        for i, (s, e, b, t) in enumerate(chunks)
-    ]
+            chunks.append((s, e, "\n".join(rows)))
+    return _units(doc, chunks, counter)
 
 
-def diff_units(doc: Doc, count: Callable[[str], int], budget: int) -> list[Unit]:
+def diff_units(doc: Doc, counter: Counter, budget: int) -> list[Unit]:
     """The hunks of a changed file as one unit, or packed into several under ``budget``
     (a hunk larger than the budget is cut by lines)."""
     hunks = _diff_lines(doc)
     assert doc.allowed is not None
     spans = list(doc.allowed)
     whole = "\n".join("\n".join(h) for h in hunks)
-    tokens = count(whole)
-    if tokens <= budget:
-        return [Unit(doc.path, doc.language, spans[0][0], spans[-1][1], whole, tokens)]
-    chunks: list[tuple[int, int, str, int]] = []
-    for (a, b), rows in zip(spans, hunks, strict=True):
+    units = _units(doc, [(spans[0][0], spans[-1][1], whole)], counter)
+    if units[0].tokens <= budget:
+        return units
+    budget -= 40  # the markers of each part
+    hunk_tokens = counter.counts(["\n".join(rows) for rows in hunks])
+    chunks: list[tuple[int, int, str]] = []
+    used = 0
+    for (a, b), rows, t in zip(spans, hunks, hunk_tokens, strict=True):
         body = "\n".join(rows)
-        t = count(body)
-        if chunks and chunks[-1][3] + t <= budget:
-            s0, _, b0, t0 = chunks[-1]
-            chunks[-1] = (s0, b, f"{b0}\n{body}", t0 + t)
+        if chunks and used + t <= budget:
+            s0, _, b0 = chunks[-1]
+            chunks[-1] = (s0, b, f"{b0}\n{body}")
+            used += t
         elif t <= budget:
-            chunks.append((a, b, body, t))
+            chunks.append((a, b, body))
+            used = t
         else:
-            for s, e, part, pt in _split_by_tokens(rows[1:], a, count, budget):
-                chunks.append((s, e, f"@@ lines {s}-{e} @@\n{part}", pt))
-    return [
-        Unit(doc.path, doc.language, s, e, body, t, i + 1, len(chunks))
-        for i, (s, e, body, t) in enumerate(chunks)
-    ]
+            row_tokens = [n + 1 for n in counter.row_counts(rows[1:])]
+            for s, e, part in _split_by_tokens(rows[1:], row_tokens, a, budget):
+                chunks.append((s, e, f"@@ lines {s}-{e} @@\n{part}"))
+            used = budget  # the next hunk starts a new part
+    return _units(doc, chunks, counter)
+
+
+def doc_units(doc: Doc, counter: Counter, budget: int) -> list[Unit]:
+    """``doc`` cut into units of at most ``budget`` tokens (as far as lines allow)."""
+    if doc.allowed is None:
+        return file_units(doc, counter, budget)
+    return diff_units(doc, counter, budget)
+
+
+# A request ends before an anchor file once it holds this share of the budget. Measured over
+# random one-file edits (benchmarks/bench_review.py --mode packing): greedy packing fills
+# requests to ~95% but one edit re-sends ~8 requests of a 2,000-file review (every later
+# boundary moves); 0.3 filled them to ~40% (re-sending ~1.6); 0.5 fills ~60-70% for ~1.7.
+FILL_BEFORE_ANCHOR = 0.5
 
 
 def _is_anchor(unit: Unit) -> bool:
@@ -208,40 +297,55 @@ def _is_anchor(unit: Unit) -> bool:
     return unit.part == 1 and hashlib.sha256(unit.path.encode()).digest()[0] % 4 == 0
 
 
+class Packer:
+    """Streaming :func:`pack`: :meth:`add` units in path order; each call returns the request
+    the unit closed (if any), so it can be sent while later files are still being read."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._open: Request | None = None
+        self._used = 0
+
+    def add(self, unit: Unit) -> Request | None:
+        fits = self._used + unit.tokens <= self.budget
+        threshold = self.budget * FILL_BEFORE_ANCHOR
+        if self._open is not None and fits and not (_is_anchor(unit) and self._used >= threshold):
+            self._open.units.append(unit)
+            self._used += unit.tokens
+            return None
+        closed, self._open, self._used = self._open, Request([unit]), unit.tokens
+        return closed
+
+    def finish(self) -> Request | None:
+        closed, self._open, self._used = self._open, None, 0
+        return closed
+
+
 def pack(units: list[Unit], budget: int) -> list[Request]:
     """Consecutive units (sorted by path) into requests under ``budget`` tokens.
 
-    A request also ends before an anchor file (:func:`_is_anchor`) once it holds 30% of the
-    budget, so boundaries mostly depend on nearby files: editing one file changes one or two
-    requests and the rest stay byte-identical (served by the response cache), where plain
-    greedy packing would shift every later boundary.
+    A request also ends before an anchor file (:func:`_is_anchor`) once it holds
+    :data:`FILL_BEFORE_ANCHOR` of the budget, so boundaries mostly depend on nearby files:
+    editing one file changes one or two requests and the rest stay byte-identical (served by
+    the response cache), where plain greedy packing would shift every later boundary.
     """
-    requests: list[Request] = []
-    used = 0
-    for unit in units:
-        cost = unit.tokens + 40  # markers
-        fits = used + cost <= budget
-        if requests and fits and not (_is_anchor(unit) and used >= budget * 3 // 10):
-            requests[-1].units.append(unit)
-            used += cost
-        else:
-            requests.append(Request([unit]))
-            used = cost
-    return requests
+    packer = Packer(budget)
+    requests = [r for r in map(packer.add, units) if r is not None]
+    last = packer.finish()
+    return [*requests, last] if last is not None else requests
 
 
-def budget_units(docs: dict[str, Doc], budget: int) -> tuple[list[Unit], dict[str, int]]:
+def budget_units(
+    docs: dict[str, Doc], budget: int, counter: Counter | None = None
+) -> tuple[list[Unit], dict[str, int]]:
     """Every file cut into units of at most ``budget`` tokens (sorted by path)."""
-    from ..llm.tokens import count_tokens
+    from ..llm.tokens import TokenCache
 
+    counter = counter or TokenCache()
     units: list[Unit] = []
     parts: dict[str, int] = {}
     for path in sorted(docs):
-        doc = docs[path]
-        if doc.allowed is None:
-            cut = file_units(doc, count_tokens, budget)
-        else:
-            cut = diff_units(doc, count_tokens, budget)
+        cut = doc_units(docs[path], counter, budget)
         parts[path] = len(cut)
         units.extend(cut)
     return units, parts

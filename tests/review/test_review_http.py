@@ -134,7 +134,7 @@ def test_staged_review_rejects_findings_outside_the_change(
     assert review["rejected"] == {"outside-diff": 1}
     ((path, block),) = seen[0]
     assert path == "calc.py"
-    assert f"{changed:>5}+| " in block and "      -|     return x + 30" in block
+    assert f"\n{changed}+\t    return x / 0" in block and "\n-\t    return x + 30" in block
     assert "return x + 0" not in block  # only the enclosing function and hunk context
 
     git(repo, "commit", "-qm", "change")

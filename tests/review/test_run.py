@@ -129,4 +129,4 @@ def test_names_and_old_lines_that_are_not_utf8(
         assert [(s.path, s.reason) for s in review.skipped] == [("caf\ufffd.py", "not-utf8")]
         json.loads(review.model_dump_json())
     sent = model.calls[-1]["messages"][-1].content
-    assert '-| return "caf\ufffd"' in " ".join(sent.split()) and "café" in sent
+    assert '- return "caf\ufffd"' in " ".join(sent.split()) and "café" in sent

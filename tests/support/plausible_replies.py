@@ -29,7 +29,7 @@ from deepseek_server import Reply, example_value, requested_schema
 __all__ = ["example_value", "plausible_reply"]
 
 _FILE_BLOCK = re.compile(r"<<<FILE (\w+) path=(\"[^\"]*\").*?>>>\n(.*?)\n<<<END FILE \1>>>", re.S)
-_NUMBERED = re.compile(r"^\s*(\d+)\s*[+ ]?\| ?(.*)$")
+_NUMBERED = re.compile(r"^\s*(\d+)(?:\s*[+ ]?\| ?|[+ ]?\t)(.*)$")  # "12\tx", "12+\tx"
 _PAGE = re.compile(r"^\[page (\d+)\]\s*$", re.M)
 # (pattern, category, severity, title, explanation) of lines a reviewer would flag
 _SUSPICIOUS = tuple(

@@ -44,7 +44,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "end": 2,
                 "part": 1,
                 "parts": 1,
-                "body": "    1 | import os\n    2 | print(os.getcwd())",
+                "body": "1\timport os\n2\tprint(os.getcwd())",
+                "block": '<<<FILE 0123456789ab path="src/app.py" language=python lines=1-2>>>\n'
+                "1\timport os\n2\tprint(os.getcwd())\n<<<END FILE 0123456789ab>>>\n",
             }
         ],
     },
