@@ -126,8 +126,11 @@ def retry_line(wait: float, attempt: int, tries: int, reason: str) -> str:
 
 
 def overload(error: errors.AssistantsError) -> bool:
-    """Does ``error`` say the endpoint has too much to do (a 429 or a timeout)?"""
-    return isinstance(error, (errors.RateLimitError, errors.APITimeoutError))
+    """Does ``error`` say the endpoint has too much to do: a 429, a timeout, or a stream cut
+    off (llama.cpp's server ends a running stream when another request arrives)?"""
+    return isinstance(
+        error, (errors.RateLimitError, errors.APITimeoutError, errors.IncompleteStreamError)
+    )
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
