@@ -75,6 +75,27 @@ def lang_option(func: F) -> F:
     )(func)
 
 
+def options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator for a stack of options, listed (and shown in --help) in the given order."""
+
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def render_result(result: Any, fmt: str) -> str:
+    """A result as ``fmt``: json (indented), markdown or text."""
+    formats: dict[str, Callable[[], str]] = {
+        "json": lambda: result.model_dump_json(indent=2),
+        "markdown": result.to_markdown,
+        "text": result.to_text,
+    }
+    return formats[fmt]()
+
+
 def settings_for(*, no_cache: bool = False, **overrides: Any) -> Settings:
     """Load settings with the command's explicit options on top."""
     from ..config import load_settings

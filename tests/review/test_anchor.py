@@ -23,14 +23,6 @@ from assistants.review.anchor import resolve_path
 from assistants.review.run import review_path
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "app.py").write_text(SHELL_APP, encoding="utf-8")
-    return root
-
-
 def test_anchor_kept_corrected_or_flagged(project: Path) -> None:
     model = ScriptedChatModel(
         replies=[

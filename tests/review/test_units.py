@@ -15,14 +15,6 @@ from assistants.config import load_settings
 from assistants.review.run import review_diff, review_path
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "app.py").write_text(SHELL_APP, encoding="utf-8")
-    return root
-
-
 def test_large_file_split_on_definitions_and_nothing_dropped(tmp_path: Path) -> None:
     root = tmp_path / "big"
     root.mkdir()
