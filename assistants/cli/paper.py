@@ -144,9 +144,10 @@ def _analyze_folder(
 ) -> None:
     from ..errors import PartialFailureError
     from ..paper.batch import analyze_folder
+    from ..paper.models import BatchResult
 
     with progress(f"analysing papers in {folder}") as update:
-        batch = run.bind(analyze_folder, folder)(
+        batch: BatchResult = run.bind(analyze_folder, folder)(
             settings=settings,
             progress=update,
             # a re-run must not analyse the reports of the last one (unless they are mixed in)

@@ -12,7 +12,6 @@ from fakes import ScriptedChatModel
 from repos import write
 from review_samples import (
     APP_SHELL,
-    SHELL_APP,
     model_finding,
     reply,
     review_settings,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fakes import ScriptedChatModel, ScriptedReply
 from repos import git, make_repo, write
-from review_samples import SHELL_APP, model_finding, reply, review_settings
+from review_samples import model_finding, reply, review_settings
 
 from assistants.errors import ServerError
 from assistants.review.run import review_diff, review_path

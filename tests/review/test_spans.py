@@ -6,6 +6,7 @@ from review_samples import DEFS_PY
 
 from assistants.review.spans import cut_points, enclosing_span, merge_ranges, split_lines
 
+
 def test_enclosing_span_python_and_regex() -> None:
     lines = DEFS_PY.splitlines()
     n = lines.index("    y = x + 5") + 1

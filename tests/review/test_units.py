@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from fakes import ScriptedChatModel
 from repos import git, make_repo
-from review_samples import SHELL_APP, reply, review_settings
+from review_samples import reply, review_settings
 
 from assistants.config import load_settings
 from assistants.review.run import review_diff, review_path
