@@ -48,21 +48,17 @@ def output_option(func: F) -> F:
     )(func)
 
 
+def _flag(name: str, help: str) -> Callable[[F], F]:
+    return click.option(name, is_flag=True, default=False, help=help)
+
+
 def no_cache_option(func: F) -> F:
-    return click.option(
-        "--no-cache",
-        is_flag=True,
-        default=False,
-        help="Do not read or write the response cache for this run.",
-    )(func)
+    return _flag("--no-cache", "Do not read or write the response cache for this run.")(func)
 
 
 def dry_run_option(func: F) -> F:
-    return click.option(
-        "--dry-run",
-        is_flag=True,
-        default=False,
-        help="Show what would be sent (requests, tokens, estimated cost); call nothing.",
+    return _flag(
+        "--dry-run", "Show what would be sent (requests, tokens, estimated cost); call nothing."
     )(func)
 
 
