@@ -383,18 +383,28 @@ def real_repo(path: Path, files: int, lines: int) -> int:
     return total
 
 
+def forty_line_repo(path: Path, files: int) -> Path:
+    """A new folder of ``files`` modules q_0000.py, q_0001.py ... of ~40 lines each."""
+    path.mkdir()
+    for i in range(files):
+        (path / f"q_{i:04d}.py").write_text(forty_line_file(i), encoding="utf-8")
+    return path
+
+
+def review_args(repo: Path, args: argparse.Namespace) -> list[str]:
+    """``assistants review`` of ``repo``, JSON out, at the benchmark's concurrency."""
+    return ["review", str(repo), "--format", "json", "-j", str(args.concurrency)]
+
+
 def stream_mode(args: argparse.Namespace, work: Path, rows: list[tuple[str, str, str]]) -> None:
     """2,000 files of ~40 lines at 1 s latency: wall vs the ideal + the import of
     langchain_deepseek; then the unchanged re-run."""
-    repo = work / "two-thousand"
-    repo.mkdir()
-    for i in range(args.stream_files):
-        (repo / f"q_{i:04d}.py").write_text(forty_line_file(i), encoding="utf-8")
+    repo = forty_line_repo(work / "two-thousand", args.stream_files)
     imp = import_time()
     srv = Server(args.latency, work)
     try:
         env = env_for(work, srv.url, "data-stream")
-        review = ["review", str(repo), "--format", "json", "-j", str(args.concurrency)]
+        review = review_args(repo, args)
         first = cli(review, env)
         sent = srv.mark()
         second = cli(review, env)
@@ -425,14 +435,11 @@ def stream_mode(args: argparse.Namespace, work: Path, rows: list[tuple[str, str,
 
 def big_mode(args: argparse.Namespace, work: Path, rows: list[tuple[str, str, str]]) -> None:
     """5,000 files: time to the first request, peak RSS, dry-run CPU vs real-run CPU."""
-    repo = work / "five-thousand"
-    repo.mkdir()
-    for i in range(args.big_files):
-        (repo / f"q_{i:04d}.py").write_text(forty_line_file(i), encoding="utf-8")
+    repo = forty_line_repo(work / "five-thousand", args.big_files)
     srv = Server(args.latency, work)
     try:
         env = env_for(work, srv.url, "data-big")
-        review = ["review", str(repo), "--format", "json", "-j", str(args.concurrency)]
+        review = review_args(repo, args)
         real = cli(review, env)
         log = srv.rows()
     finally:

@@ -42,14 +42,7 @@ def data_dir(_isolate: Path) -> Path:
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """A running DeepSeek-protocol server on 127.0.0.1; settings point at it."""
-    from deepseek_server import TEST_KEY, DeepSeekServer
+    from local_server import running_server
 
-    srv = DeepSeekServer()
-    srv.start()
-    monkeypatch.setenv("ASSISTANTS_BASE_URL", srv.url)
-    monkeypatch.setenv("DEEPSEEK_API_KEY", TEST_KEY)
-    monkeypatch.setenv("ASSISTANTS_API_FLAVOR", "deepseek")
-    try:
+    with running_server(monkeypatch) as srv:
         yield srv
-    finally:
-        srv.stop()

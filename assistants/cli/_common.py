@@ -48,21 +48,17 @@ def output_option(func: F) -> F:
     )(func)
 
 
+def _flag(name: str, help: str) -> Callable[[F], F]:
+    return click.option(name, is_flag=True, default=False, help=help)
+
+
 def no_cache_option(func: F) -> F:
-    return click.option(
-        "--no-cache",
-        is_flag=True,
-        default=False,
-        help="Do not read or write the response cache for this run.",
-    )(func)
+    return _flag("--no-cache", "Do not read or write the response cache for this run.")(func)
 
 
 def dry_run_option(func: F) -> F:
-    return click.option(
-        "--dry-run",
-        is_flag=True,
-        default=False,
-        help="Show what would be sent (requests, tokens, estimated cost); call nothing.",
+    return _flag(
+        "--dry-run", "Show what would be sent (requests, tokens, estimated cost); call nothing."
     )(func)
 
 
@@ -73,6 +69,27 @@ def lang_option(func: F) -> F:
         metavar="CODE",
         help="Language of the analysis text, e.g. en, zh (JSON keys never change).",
     )(func)
+
+
+def options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator for a stack of options, listed (and shown in --help) in the given order."""
+
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def render_result(result: Any, fmt: str) -> str:
+    """A result as ``fmt``: json (indented), markdown or text."""
+    formats: dict[str, Callable[[], str]] = {
+        "json": lambda: result.model_dump_json(indent=2),
+        "markdown": result.to_markdown,
+        "text": result.to_text,
+    }
+    return formats[fmt]()
 
 
 def settings_for(*, no_cache: bool = False, **overrides: Any) -> Settings:

@@ -20,6 +20,7 @@ from ._common import (
     no_cache_option,
     output_option,
     progress,
+    render_result,
     settings_for,
 )
 
@@ -265,9 +266,4 @@ def eval_(
 
 
 def _emit_result(result: Any, fmt: str, output: Path | None) -> None:
-    render: dict[str, Callable[[], str]] = {
-        "json": lambda: result.model_dump_json(indent=2),
-        "markdown": result.to_markdown,
-        "text": result.to_text,
-    }
-    emit(render[fmt](), output)
+    emit(render_result(result, fmt), output)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,10 @@ from ._common import (
     interactive,
     lang_option,
     no_cache_option,
+    options,
     output_option,
     progress,
+    render_result,
     settings_for,
 )
 
@@ -50,13 +54,46 @@ def paper() -> None:
     """
 
 
-def _render(result: Any, fmt: str) -> str:
-    formats: dict[str, Callable[[], str]] = {
-        "json": lambda: result.model_dump_json(indent=2),
-        "markdown": result.to_markdown,
-        "text": result.to_text,
-    }
-    return formats[fmt]()
+@dataclass(frozen=True)
+class _PaperRun:
+    """The options every paper command takes, gathered by :func:`_paper_options`."""
+
+    password: str | None
+    lang: str | None
+    dry_run: bool
+    no_cache: bool
+
+    def bind(self, task: Callable[..., Any], *args: Any) -> Callable[..., Any]:
+        """``task`` with its arguments and these options bound; ``settings`` (and
+        ``progress``) are left to pass."""
+        return partial(task, *args, lang=self.lang, dry_run=self.dry_run, password=self.password)
+
+
+def _paper_options(func: Callable[..., None]) -> Callable[..., None]:
+    """--password, --lang, --dry-run and --no-cache, passed to ``func`` as ``run``."""
+
+    @options(password_option, lang_option, dry_run_option, no_cache_option)
+    @wraps(func)
+    def command(
+        *args: Any, password: str | None, lang: str | None, dry_run: bool, no_cache: bool, **kw: Any
+    ) -> None:
+        func(*args, run=_PaperRun(password, lang, dry_run, no_cache), **kw)
+
+    return command
+
+
+def _report(
+    task: Callable[..., Any], fmt: str, output: Path | None, settings: Any, label: str | None = None
+) -> None:
+    """Run a paper ``task`` (its arguments bound) with a progress bar under ``label`` when
+    given; then its warnings on stderr and the result as ``fmt`` to ``output``."""
+    if label is None:
+        result = task(settings=settings)
+    else:
+        with progress(label) as update:
+            result = task(settings=settings, progress=update)
+    _warn(result.warnings)
+    emit(render_result(result, fmt), output)
 
 
 @paper.command()
@@ -71,19 +108,8 @@ def _render(result: Any, fmt: str) -> str:
     "index, default ./paper-reports; a folder's --dry-run writes none and prints the "
     "estimate).",
 )
-@password_option
-@lang_option
-@dry_run_option
-@no_cache_option
-def analyze(
-    target: Path,
-    fmt: str,
-    output: Path | None,
-    password: str | None,
-    lang: str | None,
-    dry_run: bool,
-    no_cache: bool,
-) -> None:
+@_paper_options
+def analyze(target: Path, fmt: str, output: Path | None, run: _PaperRun) -> None:
     """Analyze TARGET, a paper (PDF, .md, .txt) or a folder of papers: summary,
     contributions, innovations, method, key results, limitations and open questions, each
     citing pages.
@@ -95,25 +121,13 @@ def analyze(
       assistants paper analyze papers/ -o reports/ --lang zh
     """
     check_output(output, folder=target.is_dir())
-    settings = settings_for(no_cache=no_cache)
+    settings = settings_for(no_cache=run.no_cache)
     if target.is_dir():
-        _analyze_folder(
-            target, fmt, output or Path("paper-reports"), password, lang, dry_run, settings
-        )
+        _analyze_folder(target, fmt, output or Path("paper-reports"), run, settings)
         return
     from ..paper.analyze import analyze_paper
 
-    with progress(f"analysing {target.name}") as update:
-        result = analyze_paper(
-            target,
-            settings=settings,
-            lang=lang,
-            dry_run=dry_run,
-            password=password,
-            progress=update,
-        )
-    _warn(result.warnings)
-    emit(_render(result, fmt), output)
+    _report(run.bind(analyze_paper, target), fmt, output, settings, f"analysing {target.name}")
 
 
 def _warn(warnings: list[str]) -> None:
@@ -125,27 +139,22 @@ def _analyze_folder(
     folder: Path,
     fmt: str,
     out: Path,
-    password: str | None,
-    lang: str | None,
-    dry_run: bool,
+    run: _PaperRun,
     settings: Any,
 ) -> None:
     from ..errors import PartialFailureError
     from ..paper.batch import analyze_folder
+    from ..paper.models import BatchResult
 
     with progress(f"analysing papers in {folder}") as update:
-        batch = analyze_folder(
-            folder,
+        batch: BatchResult = run.bind(analyze_folder, folder)(
             settings=settings,
-            lang=lang,
-            dry_run=dry_run,
-            password=password,
             progress=update,
             # a re-run must not analyse the reports of the last one (unless they are mixed in)
             exclude=[] if folder.resolve().is_relative_to(out.resolve()) else [out],
         )
-    if dry_run:  # nothing was analysed: the estimate, and no report files
-        emit(_render(batch, fmt), None)
+    if run.dry_run:  # nothing was analysed: the estimate, and no report files
+        emit(render_result(batch, fmt), None)
         click.echo(f"dry run: no reports written to {out}", err=True)
         where, hint = "listed above", "see the failures above"
     else:
@@ -169,20 +178,8 @@ def _analyze_folder(
 @click.argument("question")
 @format_option("text", "markdown", "json")
 @output_option
-@password_option
-@lang_option
-@dry_run_option
-@no_cache_option
-def ask(
-    file: Path,
-    question: str,
-    fmt: str,
-    output: Path | None,
-    password: str | None,
-    lang: str | None,
-    dry_run: bool,
-    no_cache: bool,
-) -> None:
+@_paper_options
+def ask(file: Path, question: str, fmt: str, output: Path | None, run: _PaperRun) -> None:
     """Answer QUESTION from FILE, citing pages, or say that the paper does not answer it.
 
     \b
@@ -192,29 +189,14 @@ def ask(
     from ..paper.chat import ask_paper
 
     check_output(output)
-    settings = settings_for(no_cache=no_cache)
-    answer = ask_paper(
-        file, question, settings=settings, lang=lang, dry_run=dry_run, password=password
-    )
-    _warn(answer.warnings)
-    emit(_render(answer, fmt), output)
+    _report(run.bind(ask_paper, file, question), fmt, output, settings_for(no_cache=run.no_cache))
 
 
 @paper.command()
 @click.argument("file", type=FILE)
 @format_option("text", "markdown", "json")
-@password_option
-@lang_option
-@dry_run_option
-@no_cache_option
-def chat(
-    file: Path,
-    fmt: str,
-    password: str | None,
-    lang: str | None,
-    dry_run: bool,
-    no_cache: bool,
-) -> None:
+@_paper_options
+def chat(file: Path, fmt: str, run: _PaperRun) -> None:
     """Ask questions about FILE one after another (the conversation is kept).
 
     Reads one question per line from stdin until end of input or "exit"; works with a pipe
@@ -226,8 +208,8 @@ def chat(
     from ..llm import format_usd
     from ..paper.chat import PaperChat
 
-    settings = settings_for(no_cache=no_cache)
-    session = PaperChat(file, settings=settings, lang=lang, password=password)
+    settings = settings_for(no_cache=run.no_cache)
+    session = PaperChat(file, settings=settings, lang=run.lang, password=run.password)
     _warn(session.paper.warnings)
     tty = sys.stdin.isatty()
     err = console(stderr=True)
@@ -245,13 +227,13 @@ def chat(
             break
         if not question:
             continue
-        if interactive() and not dry_run:
+        if interactive() and not run.dry_run:
             with err.status("reading the paper…", spinner="dots"):
                 answer = session.ask(question)
         else:
-            answer = session.ask(question, dry_run=dry_run)
+            answer = session.ask(question, dry_run=run.dry_run)
         # json: one object per line (JSON Lines), so a stream of answers stays parseable
-        text = answer.model_dump_json() if fmt == "json" else _render(answer, fmt)
+        text = answer.model_dump_json() if fmt == "json" else render_result(answer, fmt)
         click.echo(text if text.endswith("\n") else text + "\n", nl=False)
         sys.stdout.flush()
     usage = session.usage
@@ -274,20 +256,8 @@ def chat(
 )
 @format_option("text", "markdown", "json")
 @output_option
-@password_option
-@lang_option
-@dry_run_option
-@no_cache_option
-def review(
-    file: Path,
-    ensemble: int | None,
-    fmt: str,
-    output: Path | None,
-    password: str | None,
-    lang: str | None,
-    dry_run: bool,
-    no_cache: bool,
-) -> None:
+@_paper_options
+def review(file: Path, ensemble: int | None, fmt: str, output: Path | None, run: _PaperRun) -> None:
     """Review FILE with a conference-style form: strengths, weaknesses, questions,
     limitations, soundness / presentation / contribution (1-4), overall (1-10),
     confidence (1-5) and a decision.
@@ -299,16 +269,5 @@ def review(
     from ..paper.review import review_paper
 
     check_output(output)
-    settings = settings_for(no_cache=no_cache)
-    with progress(f"reviewing {file.name}") as update:
-        result = review_paper(
-            file,
-            ensemble=ensemble,
-            settings=settings,
-            lang=lang,
-            dry_run=dry_run,
-            password=password,
-            progress=update,
-        )
-    _warn(result.warnings)
-    emit(_render(result, fmt), output)
+    task = partial(run.bind(review_paper, file), ensemble=ensemble)
+    _report(task, fmt, output, settings_for(no_cache=run.no_cache), f"reviewing {file.name}")

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..config import Settings
-from ..llm import LLM, Progress, Usage, run_sync
+from ..llm import LLM, Progress, Usage
+from ..llm.bridge import sync_twin
 from ..llm.tokens import count_tokens
 from ..prompts import render
 from .chunks import Chunk, plan_chunks
@@ -275,28 +276,10 @@ def _negate(usage: Usage) -> Usage:
     )
 
 
-def analyze_paper(
-    paper_or_path_or_text: Paper | str | Path | bytes,
-    *,
-    settings: Settings | None = None,
-    model: BaseChatModel | None = None,
-    lang: str | None = None,
-    dry_run: bool = False,
-    password: str | None = None,
-    progress: Progress | None = None,
-) -> PaperAnalysis:
+analyze_paper = sync_twin(
+    aanalyze_paper,
     """Analyse a paper (a :class:`Paper`, a path, PDF bytes or text): summary, contributions,
     innovations, method, key results, limitations and open questions, each citing pages.
     Long papers go through map → reduce (``analysis.path``). ``dry_run`` sends nothing and
-    returns an analysis with only ``estimate`` filled in."""
-    return run_sync(
-        aanalyze_paper(
-            paper_or_path_or_text,
-            settings=settings,
-            model=model,
-            lang=lang,
-            dry_run=dry_run,
-            password=password,
-            progress=progress,
-        )
-    )
+    returns an analysis with only ``estimate`` filled in.""",
+)

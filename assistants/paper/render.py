@@ -94,12 +94,19 @@ _SECTIONS = (
 )
 
 
+def _title(result: PaperAnalysis | PaperReview) -> str:
+    return result.title or PurePath(result.source).name
+
+
+def _estimate_markdown(heading: str, est: PaperEstimate) -> str:
+    """A dry run's markdown: the heading, then the estimate as a code block."""
+    return "\n".join([heading, "", "```", estimate_text(est).rstrip(), "```"]) + "\n"
+
+
 def analysis_markdown(a: PaperAnalysis) -> str:
-    title = a.title or PurePath(a.source).name
-    lines = [f"# {title}", ""]
     if a.dry_run and a.estimate is not None:
-        lines += ["```", estimate_text(a.estimate).rstrip(), "```"]
-        return "\n".join(lines) + "\n"
+        return _estimate_markdown(f"# {_title(a)}", a.estimate)
+    lines = [f"# {_title(a)}", ""]
     path = a.path + (f", {a.chunks} parts" if a.path == "map-reduce" else "")
     lines += [f"*{a.source} · {_facts_line(a)} · {path}*", "", "## Summary", ""]
     lines += [_claim(a.summary), ""]
@@ -177,11 +184,9 @@ def _score(value: float, top: int) -> str:
 
 
 def review_markdown(r: PaperReview) -> str:
-    title = r.title or PurePath(r.source).name
-    lines = [f"# Review: {title}", ""]
     if r.dry_run and r.estimate is not None:
-        lines += ["```", estimate_text(r.estimate).rstrip(), "```"]
-        return "\n".join(lines) + "\n"
+        return _estimate_markdown(f"# Review: {_title(r)}", r.estimate)
+    lines = [f"# Review: {_title(r)}", ""]
     label = f"ensemble of {r.ensemble}" if r.ensemble > 1 else "single reviewer"
     lines += [f"*{r.source} · {_facts_line(r)} · {label}*", ""]
     lines += ["## Summary", "", r.summary, ""]

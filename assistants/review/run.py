@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,17 +81,21 @@ def _system_prompt(settings: Settings, mode: str, instructions: str | None) -> s
     )
 
 
-def _execute(
-    job: Job,
-    *,
-    settings: Settings,
-    model: BaseChatModel | None,
-    dry_run: bool,
-    think: bool | None,
-    instructions: str | None,
-    concurrency: int | None,
-    progress: Progress | None,
-) -> Review:
+@dataclass(frozen=True)
+class _Options:
+    """The arguments :func:`review_path` and :func:`review_diff` pass on to :func:`_execute`."""
+
+    settings: Settings
+    model: BaseChatModel | None
+    dry_run: bool
+    think: bool | None
+    instructions: str | None
+    concurrency: int | None
+    progress: Progress | None
+
+
+def _execute(job: Job, options: _Options) -> Review:
+    settings, dry_run, think = options.settings, options.dry_run, options.think
     first = next(job.docs, None)
     if first is None:  # nothing to send: stay cheap (no client, no tokenizer)
         from ..llm.selector import select_model
@@ -111,10 +116,14 @@ def _execute(
     job.docs = itertools.chain([first], job.docs)
     from ..llm import LLM, run_sync
 
-    llm = LLM(profile="coder", task="review", settings=settings, model=model, thinking=think)
-    limit = settings.concurrency_for("review", concurrency)
-    system = _system_prompt(settings, job.mode, instructions)
-    plan = Plan(job, llm, settings, system, warm=not dry_run and model is None, probe=not dry_run)
+    llm = LLM(
+        profile="coder", task="review", settings=settings, model=options.model, thinking=think
+    )
+    limit = settings.concurrency_for("review", options.concurrency)
+    system = _system_prompt(settings, job.mode, options.instructions)
+    plan = Plan(
+        job, llm, settings, system, warm=not dry_run and options.model is None, probe=not dry_run
+    )
     plan.lean = not dry_run
     if dry_run:
         requests = list(plan.requests())
@@ -123,7 +132,7 @@ def _execute(
         plan.counter.close()
         return review
     try:
-        sent = run_sync(send_all(llm, plan, limit, progress))
+        sent = run_sync(send_all(llm, plan, limit, options.progress))
     finally:
         plan.counter.close()
     review = _review(job, plan, llm, dry_run=False)
@@ -241,14 +250,7 @@ def review_path(
         counter=counter,
     )
     return _execute(
-        job,
-        settings=settings,
-        model=model,
-        dry_run=dry_run,
-        think=think,
-        instructions=instructions,
-        concurrency=concurrency,
-        progress=progress,
+        job, _Options(settings, model, dry_run, think, instructions, concurrency, progress)
     )
 
 
@@ -323,12 +325,5 @@ def review_diff(
         deletion_only_hunks=selection.deletion_only_hunks,
     )
     return _execute(
-        job,
-        settings=settings,
-        model=model,
-        dry_run=dry_run,
-        think=think,
-        instructions=instructions,
-        concurrency=concurrency,
-        progress=progress,
+        job, _Options(settings, model, dry_run, think, instructions, concurrency, progress)
     )

@@ -17,17 +17,6 @@ from assistants.config import load_settings
 from assistants.paper.batch import analyze_folder
 
 
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory: pytest.TempPathFactory) -> pdfs.PaperSpec:
-    return pdfs.build_paper(tmp_path_factory.mktemp("pdf") / "paper.pdf")
-
-
-@pytest.fixture
-def srv(server: DeepSeekServer) -> DeepSeekServer:
-    server.responder = responder
-    return server
-
-
 def run(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(cli, ["paper", *args], input=input, catch_exceptions=False)
 

@@ -12,7 +12,6 @@ from fakes import ScriptedChatModel
 from repos import write
 from review_samples import (
     APP_SHELL,
-    SHELL_APP,
     model_finding,
     reply,
     review_settings,
@@ -21,14 +20,6 @@ from review_samples import (
 
 from assistants.review.anchor import resolve_path
 from assistants.review.run import review_path
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "app.py").write_text(SHELL_APP, encoding="utf-8")
-    return root
 
 
 def test_anchor_kept_corrected_or_flagged(project: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from repos import git, make_repo, write
-from review_samples import review_settings
+from review_samples import DEFS_PY, review_settings
 
 from assistants.errors import InputError
 from assistants.review.diff import limit_to, load_diff
@@ -20,20 +20,10 @@ def outside(tmp_path: Path) -> Path:
     return secret
 
 
-PY = "\n".join(
-    ["import os", ""]
-    + [
-        line
-        for i in range(40)
-        for line in (f"def f{i}(x):", f"    y = x + {i}", "    return y", "")
-    ]
-)
-
-
 @pytest.fixture
 def diff_repo(tmp_path: Path) -> Path:
     repo = make_repo(tmp_path / "repo")
-    write(repo / "a.py", PY + "\n")
+    write(repo / "a.py", DEFS_PY + "\n")
     write(repo / "b.js", "function foo(a) {\n  const b = a + 1;\n  return b;\n}\n")
     write(repo / "c.py", "x = 1\ny = 2\nz = 3\n")
     write(repo / "d.py", "gone = True\n")

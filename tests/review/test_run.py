@@ -11,18 +11,10 @@ from pathlib import Path
 import pytest
 from fakes import ScriptedChatModel, ScriptedReply
 from repos import git, make_repo, write
-from review_samples import SHELL_APP, model_finding, reply, review_settings
+from review_samples import model_finding, reply, review_settings
 
 from assistants.errors import ServerError
 from assistants.review.run import review_diff, review_path
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "app.py").write_text(SHELL_APP, encoding="utf-8")
-    return root
 
 
 def test_injected_text_cannot_change_schema_or_exit_code(project: Path) -> None:

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from assistants.review.spans import cut_points, enclosing_span, merge_ranges, split_lines
+from review_samples import DEFS_PY
 
-PY = "\n".join(
-    ["import os", ""]
-    + [
-        line
-        for i in range(40)
-        for line in (f"def f{i}(x):", f"    y = x + {i}", "    return y", "")
-    ]
-)
+from assistants.review.spans import cut_points, enclosing_span, merge_ranges, split_lines
 
 
 def test_enclosing_span_python_and_regex() -> None:
-    lines = PY.splitlines()
+    lines = DEFS_PY.splitlines()
     n = lines.index("    y = x + 5") + 1
-    assert enclosing_span(PY, "python", n) == (n - 1, n + 1)
+    assert enclosing_span(DEFS_PY, "python", n) == (n - 1, n + 1)
     js = "const a = 1;\n\nfunction foo(x) {\n  if (x) {\n    return 1;\n  }\n  return 2;\n}\n"
     assert enclosing_span(js, "javascript", 5) == (3, 8)
 
 
 def test_cut_points_on_definitions() -> None:
-    points = cut_points(PY, "python")
+    points = cut_points(DEFS_PY, "python")
     assert points[:3] == [1, 3, 7]
     go = "package main\n\nfunc a() {\n}\n\n// b does b\nfunc b() {\n}\n"
     assert cut_points(go, "go") == [1, 3, 6]

@@ -6,21 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from fakes import ScriptedChatModel
 from repos import git, make_repo
-from review_samples import SHELL_APP, reply, review_settings
+from review_samples import reply, review_settings
 
 from assistants.config import load_settings
 from assistants.review.run import review_diff, review_path
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "app.py").write_text(SHELL_APP, encoding="utf-8")
-    return root
 
 
 def test_large_file_split_on_definitions_and_nothing_dropped(tmp_path: Path) -> None:

@@ -7,19 +7,11 @@ from typing import Any
 
 from deepseek_server import Reply
 
+from assistants.paper.schema import CLAIM_LISTS
+
 
 def claim(text: str, pages: list[int]) -> dict[str, Any]:
     return {"text": text, "pages": pages}
-
-
-CLAIM_LISTS = (
-    "contributions",
-    "innovations",
-    "method",
-    "key_results",
-    "limitations",
-    "open_questions",
-)
 
 
 def complete(**given: Any) -> dict[str, Any]:

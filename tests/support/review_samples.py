@@ -23,6 +23,16 @@ def average(xs):
 
 APP_SHELL = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 
+DEFS_PY = "\n".join(
+    ["import os", ""]
+    + [
+        line
+        for i in range(40)
+        for line in (f"def f{i}(x):", f"    y = x + {i}", "    return y", "")
+    ]
+)
+"""A Python module of 40 three-line functions f0..f39 after an import (161 lines)."""
+
 
 def review_settings(**kw: Any) -> Settings:
     """Settings for a test review: no response cache, no usage ledger."""
