@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import AssistantsError
+from ..llm.limiter import Limiter
 from .hook import wait_for_client, warm_client
 from .models import ModelReview, PlannedRequest, ReviewedFile, ReviewEstimate
 from .units import Doc, Request, Unit
@@ -298,7 +299,7 @@ async def send_all(
 
     # a daemon thread, not an executor: a hook that times out must not wait for it at exit
     threading.Thread(target=produce, name="assistants-review-read", daemon=True).start()
-    gate = asyncio.Semaphore(limit)
+    gate = Limiter(limit)  # adaptive: 429s and timeouts halve the requests in flight
     finished: Counter[str] = Counter()
     done_files = 0
     job = plan.job

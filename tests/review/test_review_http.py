@@ -341,3 +341,29 @@ def test_include_exclude_from_pyproject(repo: Path) -> None:
     ).items()
     only = json.loads(run(".", "--dry-run", "--format", "json", "--include", "set*").stdout)
     assert only["files"] == []  # included by the option, excluded by the settings
+
+
+def test_a_review_halves_its_requests_in_flight_on_429(
+    server: DeepSeekServer, tmp_path: Path
+) -> None:
+    """The review's own sends go through the adaptive limiter: 429s cut the requests in flight."""
+    import logging
+
+    from log_lines import log_lines
+
+    from assistants import review_path
+    from assistants.config import load_settings
+
+    root = tmp_path / "many"
+    for i in range(8):  # eight files, one request each (an 8k budget holds one file)
+        write(root / f"m{i}.py", "\n".join(f"value_{i}_{n} = {n} * {n}" for n in range(400)))
+    server.latency = 0.2
+    server.fail_next(429, times=8)
+    settings = load_settings(concurrency=8, max_retries=5, cache_enabled=False)
+    settings.review.request_token_budget = 8000
+    with log_lines(logging.WARNING) as lines:
+        review = review_path(root, settings=settings)
+    assert not review.failed
+    assert lines and lines[0] == "concurrency 8 → 4 after HTTP 429"
+    retries = server.chat_requests[8:12]
+    assert retries and max(r.in_flight for r in retries) <= 4
