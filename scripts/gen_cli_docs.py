@@ -48,8 +48,17 @@ def _root_command() -> click.Group:
 def walk(
     command: click.Command, ctx: click.Context, path: tuple[str, ...] = ()
 ) -> Iterator[tuple[tuple[str, ...], click.Command, click.Context]]:
-    """(path, command, context) of ``command`` and every visible sub-command, depth first."""
-    yield path, command, ctx
+    """(path, command, context) of ``command`` and every visible sub-command, depth first.
+
+    A group that runs a default command when no sub-command is named (``assistants review
+    PATHS``) is documented by that command's help, which lists the sub-commands below it.
+    """
+    default = getattr(command, "default_name", None)
+    if isinstance(command, click.Group) and default in command.commands:
+        inner = command.commands[default]
+        yield path, inner, inner.make_context(default, [], parent=ctx, resilient_parsing=True)
+    else:
+        yield path, command, ctx
     if isinstance(command, click.Group):
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)

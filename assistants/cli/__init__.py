@@ -30,6 +30,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "cache": ("assistants.cli.base", "cache", "Inspect or clear the response cache."),
     "prompts": ("assistants.cli.base", "prompts", "List, show or export the prompt templates."),
     "trust": ("assistants.cli.trust", "trust", "Let a project's files choose endpoint and key."),
+    "eval": (
+        "assistants.cli.eval",
+        "eval_group",
+        "Measure quality and cost: re-grade or compare runs, benchmark the reviewer.",
+    ),
 }
 
 

@@ -50,7 +50,58 @@ def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
-@click.command()
+class ReviewGroup(click.Group):
+    """``assistants review``: reviews PATHS unless the first argument names a sub-command.
+
+    ``assistants review src/`` runs the default command (the review itself); ``assistants
+    review <sub-command> ...`` runs that sub-command. ``--help`` shows the review's options and
+    the sub-commands below them.
+    """
+
+    default_name = "paths"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands or args[0] == self.default_name:
+            args = [self.default_name, *args]
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in sorted(self.commands) if name != self.default_name]
+
+
+class _DefaultReview(click.Command):
+    """The review itself: its usage line and help read as ``assistants review``."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = self.collect_usage_pieces(ctx)
+        parent = ctx.parent.command_path if ctx.parent else "assistants review"
+        formatter.write_usage(parent, " ".join(pieces))
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        group = ctx.parent.command if ctx.parent else None
+        if isinstance(group, click.Group):
+            rows = [
+                (name, cmd.get_short_help_str(limit=formatter.width))
+                for name in group.list_commands(ctx)
+                if (cmd := group.get_command(ctx, name)) is not None and not cmd.hidden
+            ]
+            if rows:
+                with formatter.section("Commands"):
+                    formatter.write_dl(rows)
+
+
+@click.group(
+    cls=ReviewGroup,
+    help="Review code: PATHS (default: the current folder), the staged changes or a diff.\n\n"
+    "Run `assistants review --help` for the review's options; the sub-commands below do "
+    "related jobs.",
+)
+def review() -> None:
+    """Group callback: the work happens in the default command or a sub-command."""
+
+
+@review.command(ReviewGroup.default_name, cls=_DefaultReview, hidden=True)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--staged", is_flag=True, help="Review the staged changes (git index vs HEAD).")
 @click.option(
@@ -114,7 +165,7 @@ def _warn(message: str) -> None:
     is_flag=True,
     help="Print the JSON schema of the --format json report and exit.",
 )
-def review(
+def review_paths(
     paths: tuple[Path, ...],
     staged: bool,
     diff_ref: str | None,

@@ -20,6 +20,9 @@ def walk(group: click.Group, ctx: click.Context, prefix: tuple[str, ...] = ()):
         command = group.get_command(ctx, name)
         assert command is not None, name
         yield (*prefix, name), command
+        default = getattr(command, "default_name", None)
+        if default:  # a group that runs a default command (`review PATHS`) when none is named
+            yield (*prefix, name, "(default)"), command.commands[default]
         if isinstance(command, click.Group):
             sub = click.Context(command, info_name=name, parent=ctx)
             yield from walk(command, sub, (*prefix, name))
@@ -40,7 +43,7 @@ def test_every_command_and_option_has_help(path: tuple[str, ...]) -> None:
     for param in command.params:
         if isinstance(param, click.Option):
             assert (param.help or "").strip(), f"{' '.join(path)} {param.opts} has no help"
-    result = CliRunner().invoke(cli, [*path, "--help"])
+    result = CliRunner().invoke(cli, [*[p for p in path if p != "(default)"], "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
 
