@@ -521,7 +521,7 @@ def tokens_mode(args: argparse.Namespace, work: Path, rows: list[tuple[str, str,
         (
             f"200 files ({lines:,} lines): input tokens, server count",
             f"{server_ours:,}",
-            f"{server_ours / server_naive:.2f}x the one-call-per-file loop ({server_naive:,}, "
+            f"{server_ours / server_naive:.3f}x the one-call-per-file loop ({server_naive:,}, "
             f"{len(naive)} requests; ours {len(ours)})",
         )
     )
@@ -529,17 +529,18 @@ def tokens_mode(args: argparse.Namespace, work: Path, rows: list[tuple[str, str,
         (
             "same, DeepSeek tokenizer",
             f"{bpe_ours:,}",
-            f"{bpe_ours / bpe_naive:.2f}x the loop ({bpe_naive:,})",
+            f"{bpe_ours / bpe_naive:.3f}x the loop ({bpe_naive:,})",
         )
     )
 
 
 NUMBERINGS = {
-    "'   12 | ' (before)": lambda n: f"{n:>5} | ",
-    "'12|'": lambda n: f"{n}|",
-    "'12 '": lambda n: f"{n} ",
-    "'12<tab>' (chosen)": lambda n: f"{n}\t",
-    "'12|' every 5th line": lambda n: f"{n}|" if n % 5 == 0 or n == 1 else "|",
+    "'   12 | ' (first round)": lambda n, line: f"{n:>5} | {line}",
+    "'12|'": lambda n, line: f"{n}|{line}",
+    "'12 '": lambda n, line: f"{n} {line}",
+    "'12<tab>'": lambda n, line: f"{n}\t{line}",
+    "'12<tab>', blank lines empty (chosen)": lambda n, line: f"{n}\t{line}" if line.strip() else "",
+    "'12|' every 5th line": lambda n, line: f"{n}|{line}" if n % 5 == 0 or n == 1 else f"|{line}",
 }
 
 
@@ -553,7 +554,7 @@ def numbering_mode(rows: list[tuple[str, str, str]]) -> None:
     for name, form in NUMBERINGS.items():
         tokens = total_chars = 0
         for text in texts:
-            body = "\n".join(form(i) + line for i, line in enumerate(text.splitlines(), 1))
+            body = "\n".join(form(i, line) for i, line in enumerate(text.splitlines(), 1))
             tokens += count_tokens(body)
             total_chars += len(body)
         rows.append(
@@ -573,9 +574,9 @@ def packing_mode(rows: list[tuple[str, str, str]]) -> None:
 
     budget = 21_500
 
-    def trial(sizes: list[int], threshold: float) -> tuple[float, float]:
+    def trial(sizes: list[int], spacing: float, threshold: float) -> tuple[float, float, int]:
         rnd = random.Random(7)
-        U.FILL_BEFORE_ANCHOR = threshold
+        U.ANCHOR_SPACING, U.FILL_BEFORE_ANCHOR = spacing, threshold
         made = [U.Unit(f"src/mod_{i:04d}.py", "python", 1, 1, "", t) for i, t in enumerate(sizes)]
         base = U.pack(made, budget)
         keys = {tuple((u.path, u.tokens) for u in r.units) for r in base}
@@ -590,29 +591,34 @@ def packing_mode(rows: list[tuple[str, str, str]]) -> None:
             resent.append(
                 sum(1 for r in after if tuple((u.path, u.tokens) for u in r.units) not in keys)
             )
-        return fill, statistics.mean(resent)
+        return fill, statistics.mean(resent), max(resent)
 
     rnd = random.Random(1)
     repos = {
         "2,000 x ~400 tokens": [int(rnd.uniform(250, 550)) for _ in range(2000)],
         "500 mixed sizes": [int(rnd.lognormvariate(7, 0.9)) for _ in range(500)],
     }
-    chosen = U.FILL_BEFORE_ANCHOR
+    chosen = (U.ANCHOR_SPACING, U.FILL_BEFORE_ANCHOR)
+    rules = [(0.35, 0.25), (0.5, 0.25), (0.7, 0.1), (0.7, 0.25), (1.0, 0.25), (0.7, 1.01)]
     try:
         for label, sizes in repos.items():
-            for threshold in (0.3, 0.5, 0.6, 0.7, 1.01):
-                fill, resent = trial(sizes, threshold)
-                rule = "greedy" if threshold > 1 else f"anchor after {threshold:.0%}"
-                mark = " (chosen)" if threshold == chosen else ""
+            for spacing, threshold in rules:
+                fill, resent, worst = trial(sizes, spacing, threshold)
+                rule = (
+                    "greedy"
+                    if threshold > 1
+                    else f"anchors every {spacing:.0%}, end after {threshold:.0%}"
+                )
+                mark = " (chosen)" if (spacing, threshold) == chosen else ""
                 rows.append(
                     (
                         f"packing {label}: {rule}{mark}",
                         f"fill {fill:.0%}",
-                        f"{resent:.1f} requests re-sent after one edit (mean of 40)",
+                        f"{resent:.1f} requests re-sent after one edit (mean of 40, worst {worst})",
                     )
                 )
     finally:
-        U.FILL_BEFORE_ANCHOR = chosen
+        U.ANCHOR_SPACING, U.FILL_BEFORE_ANCHOR = chosen
 
 
 def hook_mode(work: Path, rows: list[tuple[str, str, str]]) -> None:

@@ -34,12 +34,33 @@ M = TypeVar("M", bound=BaseModel)
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
 
 
+def prompt_schema(node: Any, names: bool = False) -> Any:
+    """A JSON Schema as the model reads it: without ``title`` keywords (pydantic derives them
+    from the property names the model already sees) and without the descriptions of object
+    schemas (a class's docstring, written for developers; field descriptions stay). Sent
+    compact, this is about half the characters of ``model_json_schema()`` and validates the
+    same replies. ``names``: ``node`` maps names to schemas (``properties``, ``$defs``)."""
+    if isinstance(node, list):
+        return [prompt_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if names:
+        return {key: prompt_schema(value) for key, value in node.items()}
+    drop = {"title"} | ({"description"} if "properties" in node else set())
+    return {
+        key: prompt_schema(value, names=key in ("properties", "$defs"))
+        for key, value in node.items()
+        if not (key in drop and isinstance(value, str))
+    }
+
+
 def schema_instructions(schema: type[BaseModel], prompts_dir: Path | None) -> str:
-    """The JSON-mode instructions a request for ``schema`` carries."""
+    """The JSON-mode instructions a request for ``schema`` carries (:func:`prompt_schema`)."""
+    compact = prompt_schema(schema.model_json_schema())
     return render(
         "llm/json_schema.j2",
         prompts_dir=prompts_dir,
-        schema=json.dumps(schema.model_json_schema(), ensure_ascii=False),
+        schema=json.dumps(compact, ensure_ascii=False, separators=(",", ":")),
     )
 
 

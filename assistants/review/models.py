@@ -70,15 +70,17 @@ class ModelFinding(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    file: str = Field(description="the path exactly as in the FILE marker")
-    line_start: int = Field(ge=1, description="first line of the problem, as numbered")
-    line_end: int | None = Field(default=None, ge=1, description="last line (>= line_start)")
-    quote: str = Field(default="", description="exact text of line line_start, no number prefix")
+    # what each field holds is said once, in prompts/review/system.j2 (the schema the model
+    # reads carries no field descriptions that would repeat it in every request)
+    file: str  # the path exactly as in the FILE marker
+    line_start: int = Field(ge=1)  # first line of the problem, as numbered
+    line_end: int | None = Field(default=None, ge=1)  # last line (>= line_start)
+    quote: str = ""  # exact text of line line_start, no number prefix
     severity: Severity
     category: Category
     title: str = Field(min_length=1, max_length=300)
     explanation: str = ""
-    suggestion: str | None = Field(default=None, description="replacement code only, or null")
+    suggestion: str | None = None  # replacement code only, or null
 
     @field_validator("severity", mode="before")
     @classmethod
@@ -132,7 +134,7 @@ class ModelReview(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    findings: list[ModelFinding] = Field(description="an empty list when nothing is found")
+    findings: list[ModelFinding]  # an empty list when nothing is found
     _invalid: int = PrivateAttr(default=0)
 
     @model_validator(mode="wrap")

@@ -132,8 +132,17 @@ class Request:
 
 def _numbered(lines: Sequence[str], start: int, end: int) -> list[str]:
     """Lines ``start``..``end`` as sent: the number, a tab, the line (cheaper in tokens than a
-    padded ``"   12 | "`` and read as reliably: it is ``cat -n``'s form)."""
-    return [f"{n}\t{visible(lines[n - 1])}" for n in range(start, end + 1)]
+    padded ``"   12 | "`` and read as reliably: it is ``cat -n``'s form). A blank line goes
+    empty, without its number (``benchmarks/bench_review.py --mode numbering``: a sixth of
+    the numbering's cost; the next number says where counting resumes)."""
+    return [_row(n, "", lines[n - 1]) for n in range(start, end + 1)]
+
+
+def _row(n: int, mark: str, line: str) -> str:
+    """One numbered line; a blank unchanged line is sent empty."""
+    if not mark.strip() and not line.strip():
+        return ""
+    return f"{n}{mark}\t{visible(line)}"
 
 
 def _diff_lines(doc: Doc) -> list[list[str]]:
@@ -146,7 +155,7 @@ def _diff_lines(doc: Doc) -> list[list[str]]:
         for n in range(a, b + 1):
             rows.extend(f"-\t{visible(old)}" for old in removed.get(n, ()))
             mark = "+" if n in added else " "
-            rows.append(f"{n}{mark}\t{visible(doc.lines[n - 1])}")
+            rows.append(_row(n, mark, doc.lines[n - 1]))
         if b == len(doc.lines):
             rows.extend(f"-\t{visible(old)}" for old in removed.get(b + 1, ()))
         out.append(rows)
@@ -285,16 +294,26 @@ def doc_units(doc: Doc, counter: Counter, budget: int) -> list[Unit]:
     return diff_units(doc, counter, budget)
 
 
-# A request ends before an anchor file once it holds this share of the budget. Measured over
-# random one-file edits (benchmarks/bench_review.py --mode packing): greedy packing fills
-# requests to ~95% but one edit re-sends ~8 requests of a 2,000-file review (every later
-# boundary moves); 0.3 filled them to ~40% (re-sending ~1.6); 0.5 fills ~60-70% for ~1.7.
-FILL_BEFORE_ANCHOR = 0.5
+# Request boundaries are content-defined, so that one edited file re-sends only the requests
+# near it and the response cache serves the rest. A file is an *anchor* (a request may start
+# at it) with a probability proportional to its size, decided by a hash of its path:
+# tokens / (ANCHOR_SPACING x budget), so anchors fall about every ANCHOR_SPACING of a budget
+# whatever the files' sizes. A request ends before an anchor once it holds FILL_BEFORE_ANCHOR
+# of the budget, or when the next file does not fit. Depending on the file alone, a boundary
+# resynchronises at the first anchor after an edit; the first-round rule (one file in four an
+# anchor, a boundary once half full) could run two chains of boundaries side by side after an
+# edit and re-send a whole review (19 of 66 requests). benchmarks/bench_review.py --mode
+# packing measures fill and requests re-sent per random edit for these constants.
+ANCHOR_SPACING = 0.7
+FILL_BEFORE_ANCHOR = 0.25
 
 
-def _is_anchor(unit: Unit) -> bool:
-    """About one file in four may start a request, chosen by a hash of its path."""
-    return unit.part == 1 and hashlib.sha256(unit.path.encode()).digest()[0] % 4 == 0
+def _is_anchor(unit: Unit, budget: int) -> bool:
+    """May a request start at this unit? (A first part only; see ANCHOR_SPACING.)"""
+    if unit.part != 1:
+        return False
+    draw = int.from_bytes(hashlib.sha256(unit.path.encode()).digest()[:8], "big") / 2**64
+    return draw < unit.tokens / (ANCHOR_SPACING * budget)
 
 
 class Packer:
@@ -308,8 +327,8 @@ class Packer:
 
     def add(self, unit: Unit) -> Request | None:
         fits = self._used + unit.tokens <= self.budget
-        threshold = self.budget * FILL_BEFORE_ANCHOR
-        if self._open is not None and fits and not (_is_anchor(unit) and self._used >= threshold):
+        full_enough = self._used >= self.budget * FILL_BEFORE_ANCHOR
+        if self._open is not None and fits and not (full_enough and _is_anchor(unit, self.budget)):
             self._open.units.append(unit)
             self._used += unit.tokens
             return None
@@ -325,7 +344,7 @@ def pack(units: list[Unit], budget: int) -> list[Request]:
     """Consecutive units (sorted by path) into requests under ``budget`` tokens.
 
     A request also ends before an anchor file (:func:`_is_anchor`) once it holds
-    :data:`FILL_BEFORE_ANCHOR` of the budget, so boundaries mostly depend on nearby files:
+    :data:`FILL_BEFORE_ANCHOR` of the budget, so boundaries depend on nearby files only:
     editing one file changes one or two requests and the rest stay byte-identical (served by
     the response cache), where plain greedy packing would shift every later boundary.
     """

@@ -34,7 +34,7 @@ def test_requests_fit_a_reported_window(repo: Path, monkeypatch: pytest.MonkeyPa
         result = run("a.py", "b.py", "--format", "json")
         assert result.exit_code == 0, result.output
         chats = srv.chat_requests
-        assert len(chats) >= 3  # the 24K default budget would have sent one request
+        assert len(chats) >= 2  # the 24K default budget would have sent one request
         for request in chats:
             body = request.body or {}
             assert request.status == 200
