@@ -9,7 +9,7 @@ import pytest
 from prompt_samples import SAMPLES
 
 from assistants import errors
-from assistants.prompts import export_prompts, language_name, list_prompts, render
+from assistants.prompts import export_prompts, language_name, list_prompts, render, renderer
 
 TEMPLATES = [name for name, _ in list_prompts()]
 
@@ -60,3 +60,33 @@ def test_broken_override_template_is_one_line(tmp_path: Path) -> None:
 def test_language_names() -> None:
     assert language_name("zh") == "Chinese (简体中文)"
     assert language_name("Klingon") == "Klingon"
+
+
+VALUES = ["What is 2+2?", "  spaced  ", "", "\n", "{{ not jinja }}", "line\nbreak\n\n", "ünï"]
+
+
+def test_renderer_matches_render_for_the_shipped_template(monkeypatch) -> None:
+    import assistants.prompts as prompts
+
+    fast = renderer("math/user.j2", "problem", prompts_dir=None)
+    expected = [render("math/user.j2", prompts_dir=None, problem=value) for value in VALUES]
+    calls: list[str] = []
+    monkeypatch.setattr(prompts, "render", lambda *a, **k: calls.append(a[0]) or "")
+    assert [fast(value) for value in VALUES] == expected
+    assert calls == []  # the slot is bare: a string join, no template render per value
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Solve:\n\n{{ problem }}\n",  # the slot as it is: the fast path
+        "{{ problem | upper }} and {{ problem }}",  # twice, and changed: render each time
+        "{% if problem.strip() %}Q: {{ problem }}{% else %}nothing{% endif %}",
+    ],
+)
+def test_renderer_matches_render_for_any_template(tmp_path: Path, body: str) -> None:
+    (tmp_path / "math").mkdir()
+    (tmp_path / "math" / "user.j2").write_text(body, encoding="utf-8")
+    fast = renderer("math/user.j2", "problem", prompts_dir=tmp_path)
+    for value in VALUES:
+        assert fast(value) == render("math/user.j2", prompts_dir=tmp_path, problem=value)

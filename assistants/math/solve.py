@@ -30,7 +30,7 @@ from ..config import Settings, load_settings
 from ..llm import LLM, Limiter, Reply, Usage
 from ..llm.bridge import sync_twin
 from ..llm.tokens import MESSAGE_OVERHEAD, count_message_tokens, count_tokens_batch
-from ..prompts import language_name, render
+from ..prompts import language_name, render, renderer
 from .check import Verifier, can_stop_early, group_answers
 from .extract import extract_answer, reference_answer, to_plain
 from .models import AnswerGroup, MathEstimate, MathSample, MathSolution, SampleStatus, Status
@@ -436,10 +436,12 @@ def estimate_math(
     system = first = ""
     fixed = 0  # the system message and the user message's overhead
 
+    user_message = renderer("math/user.j2", "problem", prompts_dir=llm.settings.prompts_dir)
+
     def users() -> Iterator[str]:
         nonlocal system, first, fixed
         for problem in problems:
-            message = _user_message(problem, llm.settings)
+            message = user_message(problem)
             if not first:
                 system, first = _system_prompt(llm.settings), message
                 fixed = count_message_tokens([("system", system)]) + MESSAGE_OVERHEAD
