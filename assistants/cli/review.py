@@ -152,8 +152,9 @@ def review() -> None:
     type=click.Choice(["ref", "worktree"]),
     default=None,
     help="In diff modes: read the review settings (include/exclude, fail_on, instructions, "
-    "prompts_dir) from the pyproject.toml of REF (HEAD for --staged and --hook), so a change "
-    "cannot weaken its own review, or from the working tree's [default: ref].",
+    "prompts_dir) from the pyproject.toml of REF (HEAD for --staged and --hook), and the "
+    "--baseline file as REF has it, so a change cannot weaken its own review, or from the "
+    "working tree's [default: ref].",
 )
 @format_option("text", "markdown", "json", "sarif", "github", "gitlab", "rdjson")
 @output_option
@@ -164,7 +165,8 @@ def review() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Report only findings not in this baseline file; the others are counted as "
-    "suppressed (written by `assistants review baseline` or --update-baseline).",
+    "suppressed (written by `assistants review baseline` or --update-baseline). In diff modes "
+    "a file inside the repository is read as REF has it (see --config-from).",
 )
 @click.option(
     "--update-baseline",
@@ -297,9 +299,15 @@ def review_paths(
             warm_client()
     baseline = None
     if baseline_file is not None:  # a bad file is an error before anything is paid for
-        from ..review.baseline import load_baseline
+        from ..review.baseline import baseline_for
 
-        baseline = load_baseline(baseline_file, missing_ok=update_baseline)
+        baseline = baseline_for(
+            baseline_file,
+            ref=diff_ref,
+            staged=staged,
+            from_base=config_from != "worktree",
+            missing_ok=update_baseline,
+        )
     settings = _review_settings(no_cache, lang, staged, diff_ref, config_from)
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)

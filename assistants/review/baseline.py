@@ -8,6 +8,11 @@ and the anchored code; see :mod:`assistants.review.anchor`): a finding whose cod
 whose title the model reworded is still recognised. Checking a baseline is a filter over a
 finished :class:`~assistants.review.models.Review`: it sends nothing.
 
+A change cannot widen its own baseline (DESIGN §8): in the diff modes a baseline file inside
+the repository is read as the diff's base (REF; HEAD for staged changes) has it
+(:func:`baseline_for`), like the review rules. A file the base does not have holds nothing
+back; a file outside the repository (a CI artifact) is read as it is.
+
 Example file::
 
     {
@@ -22,6 +27,7 @@ Example file::
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterable
@@ -34,7 +40,9 @@ from ..errors import InputError
 from .models import Category, Finding, Review
 from .suppress import suppress
 
-__all__ = ["BASELINE_VERSION", "Baseline", "BaselineEntry", "load_baseline"]
+__all__ = ["BASELINE_VERSION", "Baseline", "BaselineEntry", "baseline_for", "load_baseline"]
+
+log = logging.getLogger("assistants")
 
 BASELINE_VERSION: Literal[1] = 1
 TOOL = "assistants-review"
@@ -150,6 +158,58 @@ def load_baseline(path: str | Path, *, missing_ok: bool = False) -> Baseline:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the baseline {source} ({exc})") from None
+    return _parse(text, str(source))
+
+
+def baseline_for(
+    path: str | Path,
+    *,
+    ref: str | None = None,
+    staged: bool = False,
+    from_base: bool = True,
+    missing_ok: bool = False,
+) -> Baseline:
+    """The baseline a review holds back. For a review of whole files (``ref`` None and not
+    ``staged``) or with ``from_base=False`` (``--config-from worktree``): the file as it is
+    (:func:`load_baseline`). In the diff modes, a file inside the repository is read as the
+    diff's base has it, with a notice when the working tree's differs; one the base does not
+    have holds nothing back (a change cannot add its own baseline)."""
+    source = Path(path).expanduser()
+    if not (from_base and (ref or staged)):
+        return load_baseline(source, missing_ok=missing_ok)
+    from .. import git
+    from .rules import base_ref
+
+    top = git.toplevel(Path.cwd())
+    try:
+        rel = source.resolve().relative_to(top).as_posix() if top else None
+    except ValueError:
+        rel = None
+    if top is None or rel is None:  # not part of the change
+        return load_baseline(source, missing_ok=missing_ok)
+    base, name = base_ref(ref, staged=staged, root=top)
+    if not git.tree_files(top, base, [rel]):
+        if source.exists():
+            log.warning(
+                "notice: baseline %s is not in %s, so it holds nothing back (a change cannot "
+                "add its own baseline); --config-from worktree to use it",
+                source,
+                name,
+            )
+        return Baseline()
+    text = git.show(top, base, rel).decode("utf-8", "replace")
+    theirs = _parse(text, f"{name}:{rel}")
+    if source.exists() and load_baseline(source) != theirs:
+        log.warning(
+            "notice: baseline %s comes from %s (the change edits it); --config-from worktree "
+            "to use the working tree's",
+            source,
+            name,
+        )
+    return theirs
+
+
+def _parse(text: str, source: str) -> Baseline:
     try:
         data = json.loads(text)
     except ValueError as exc:

@@ -76,6 +76,32 @@ def test_update_baseline_accepts_the_current_findings(repo: Path) -> None:
     assert json.loads((repo / "b.json").read_text())["findings"] == []
 
 
+def test_under_diff_a_change_cannot_widen_its_own_baseline(repo: Path) -> None:
+    assert run("baseline", "app.py", "-o", "base.json").exit_code == 0
+    git(repo, "add", "base.json")
+    git(repo, "commit", "-qm", "baseline")
+    write(repo / "app.py", APP + "\n\ndef run(code):\n    return eval(code + '1')\n")
+    # the change also adds its new finding to the baseline file
+    assert run("app.py", "--baseline", "base.json", "--update-baseline").exit_code == 0
+    assert len(json.loads((repo / "base.json").read_text())["findings"]) == 2
+
+    result = run("--diff", "HEAD", "--baseline", "base.json", "--format", "json")
+    assert [f["line_start"] for f in json.loads(result.stdout)["findings"]] == [9]
+    assert "baseline base.json comes from HEAD (the change edits it)" in result.stderr
+    worktree = ("--diff", "HEAD", "--config-from", "worktree", "--format", "json")
+    trusting = run(*worktree, "--baseline", "base.json")
+    assert json.loads(trusting.stdout)["findings"] == []
+
+    write(repo / "new.json", (repo / "base.json").read_text())  # not in HEAD at all
+    added = run("--diff", "HEAD", "--baseline", "new.json", "--format", "json")
+    assert len(json.loads(added.stdout)["findings"]) == 2  # both: nothing held back
+    assert "is not in HEAD, so it holds nothing back" in added.stderr
+    outside = repo.parent / "artifact.json"  # outside the repository: read as it is
+    outside.write_text((repo / "base.json").read_text(), encoding="utf-8")
+    artifact = run("--diff", "HEAD", "--baseline", str(outside), "--format", "json")
+    assert json.loads(artifact.stdout)["findings"] == []
+
+
 def test_gitlab_and_rdjson_say_the_count_on_stderr(repo: Path) -> None:
     assert run("baseline", "app.py", "-o", "base.json").exit_code == 0
     for fmt in ("gitlab", "rdjson"):
