@@ -14,6 +14,7 @@ from marker_replies import marker_reply
 from review_samples import review_settings
 
 from assistants.errors import InputError
+from assistants.review.anchor import fingerprint
 from assistants.review.baseline import Baseline, BaselineEntry, load_baseline
 from assistants.review.models import Review
 from assistants.review.run import review_path
@@ -180,3 +181,12 @@ def test_a_bad_baseline_is_a_one_line_input_error(
 
 def test_a_missing_baseline_may_be_about_to_be_written(tmp_path: Path) -> None:
     assert load_baseline(tmp_path / "new.json", missing_ok=True) == Baseline()
+
+
+def test_the_fingerprint_ignores_whitespace_but_not_code_path_or_category() -> None:
+    base = fingerprint("a.py", "bug", "x = f(1)")
+    assert fingerprint("a.py", "bug", "   x  =\tf(1)  ") == base  # re-indented
+    assert len({base, *(fingerprint(*o) for o in OTHERS)}) == 1 + len(OTHERS)
+
+
+OTHERS = [("b.py", "bug", "x = f(1)"), ("a.py", "style", "x = f(1)"), ("a.py", "bug", "x = f(2)")]
