@@ -14,6 +14,7 @@ from ._version import __version__
 
 __all__ = [
     "LLM",
+    "Baseline",
     "ChatResult",
     "Conversation",
     "EvalReport",
@@ -35,6 +36,7 @@ __all__ = [
     "describe_settings",
     "errors",
     "eval_math",
+    "load_baseline",
     "load_paper",
     "load_settings",
     "review_diff",
@@ -59,6 +61,8 @@ _LAZY = {
     "review_path": "assistants.review.run",
     "review_diff": "assistants.review.run",
     "Review": "assistants.review.models",
+    "Baseline": "assistants.review.baseline",
+    "load_baseline": "assistants.review.baseline",
     "load_paper": "assistants.paper.pdf",
     "Paper": "assistants.paper.text",
     "analyze_paper": "assistants.paper.analyze",

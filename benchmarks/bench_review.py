@@ -15,6 +15,10 @@ CLI's CPU and peak RSS come from os.wait4 on that process alone):
 - numbering: what each line-number form costs in tokens over the plain text (the choice);
 - packing: request fill vs requests re-sent after one edit, per boundary rule (the choice);
 - hook: `assistants review --hook` with one staged file at 0 latency vs the import;
+- baseline: 20 files with one known finding each go into a baseline; then 3 new findings are
+  added and 5 files' code moves 30 lines down while the server rewords every title: the re-run
+  with --baseline must report exactly 3, and --baseline must add 0 requests (same tree, fresh
+  caches, with and without it);
 - basic: the in-process suite: throughput at --latency 0.2, diff vs whole file, prefix-cache
   share, unchanged re-run, hook with nothing staged vs `python -c pass`.
 """
@@ -649,7 +653,77 @@ def hook_mode(work: Path, rows: list[tuple[str, str, str]]) -> None:
     )
 
 
-MODES = ("stream", "big", "tokens", "numbering", "packing", "hook", "basic")
+def baseline_mode(work: Path, rows: list[tuple[str, str, str]]) -> None:
+    """A baseline of 20 known findings; 3 new ones, 5 moved, every title reworded."""
+    from itertools import count
+
+    from marker_replies import marker_reply
+
+    repo = make_repo(work / "baselined")
+    for i in range(20):
+        body = forty_line_file(i).splitlines()
+        body.insert(10, f"    risky_{i} = eval(payload)  # known finding {i}")
+        (repo / f"mod_{i:02d}.py").write_text("\n".join(body) + "\n", encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "init")
+    wording = count(1)
+
+    def responder(body: dict) -> Reply:  # a new title wording for every request
+        title = f"eval of untrusted input (wording {next(wording)})"
+        return Reply(marker_reply(body["messages"][-1]["content"], "eval(", title=title))
+
+    def small(data: str) -> dict[str, str]:  # a few files per request, so several requests
+        return {**env_for(work, srv.url, data), "ASSISTANTS_REVIEW__REQUEST_TOKEN_BUDGET": "2500"}
+
+    def review(env: dict[str, str], *extra: str) -> tuple[dict, int]:
+        before = len(srv.chat_requests)
+        run = cli(["review", ".", "--format", "json", "--fail-on", "never", *extra], env, repo)
+        assert run.code == 0, run.stderr[-2000:]
+        return json.loads(run.stdout), len(srv.chat_requests) - before
+
+    with DeepSeekServer(latency=0.0) as srv:
+        srv.responder = responder
+        env = small("data-baseline")
+        before = len(srv.chat_requests)
+        made = cli(["review", "baseline", ".", "-o", ".assistants-baseline.json"], env, repo)
+        assert made.code == 0, made.stderr[-2000:]
+        first_requests = len(srv.chat_requests) - before
+        known = json.loads((repo / ".assistants-baseline.json").read_text())["findings"]
+        for i in (3, 8, 13):  # three new findings
+            path = repo / f"mod_{i:02d}.py"
+            path.write_text(path.read_text() + f"\n\ndef new_{i}(s):\n    return eval(s)\n")
+        for i in (1, 5, 9, 14, 18):  # the known finding moves 30 lines down
+            path = repo / f"mod_{i:02d}.py"
+            pad = "".join(f"PAD_{i}_{j} = {j}\n" for j in range(30))
+            path.write_text(pad + path.read_text(), encoding="utf-8")
+        rerun, rerun_requests = review(env, "--baseline", ".assistants-baseline.json")
+        plain, plain_requests = review(small("data-plain"))
+        fresh, fresh_requests = review(
+            small("data-fresh"), "--baseline", ".assistants-baseline.json"
+        )
+    assert len(known) == 20, known
+    reported = len(rerun["findings"])
+    assert reported == 3 and rerun["suppressed_counts"]["baseline"] == 20, rerun["findings"]
+    assert len(plain["findings"]) == 23 and len(fresh["findings"]) == 3
+    rows.append(
+        (
+            "baseline of 20 findings; 3 new, 5 moved 30 lines, titles reworded: reported",
+            f"{reported}",
+            f"{rerun['suppressed_counts']['baseline']} held back by the baseline; "
+            f"{first_requests} requests to write the baseline; the re-run sent {rerun_requests} "
+            f"(8 of 20 files changed), {rerun['usage']['cached_requests']} from the cache",
+        )
+    )
+    rows.append(
+        (
+            "requests added by --baseline (same tree, fresh caches)",
+            f"{fresh_requests - plain_requests}",
+            f"{fresh_requests} with --baseline vs {plain_requests} without",
+        )
+    )
+
+
+MODES = ("stream", "big", "tokens", "numbering", "packing", "hook", "baseline", "basic")
 
 
 def main() -> None:
@@ -688,6 +762,8 @@ def main() -> None:
             packing_mode(rows)
         elif mode == "hook":
             hook_mode(work, rows)
+        elif mode == "baseline":
+            baseline_mode(work, rows)
     width = max((len(r[0]) for r in rows), default=10)
     print(f"{'measure':<{width}}  {'value':>14}  comparison")
     for name, value, note in rows:

@@ -22,6 +22,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..review.models import Review
 
 __all__ = ["review"]
@@ -48,6 +49,41 @@ def _read_instructions(value: str | None) -> str | None:
 
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def _check_modes(staged: bool, diff_ref: str | None, config_from: str | None, hook: bool) -> None:
+    if staged and diff_ref:
+        raise click.UsageError("use either --staged or --diff REF, not both")
+    if config_from and not (staged or diff_ref or hook):
+        raise click.UsageError("--config-from only applies with --diff REF, --staged or --hook")
+
+
+def _review_settings(
+    no_cache: bool, lang: str | None, staged: bool, diff_ref: str | None, config_from: str | None
+) -> Settings:
+    """The settings of a review; in diff modes the review rules come from REF (or the working
+    tree with --config-from worktree)."""
+    settings = settings_for(no_cache=no_cache, lang=lang)
+    if staged or diff_ref:
+        from ..review.rules import diff_rules
+
+        settings = diff_rules(
+            settings,
+            diff_ref,
+            staged=staged,
+            config_from="worktree" if config_from == "worktree" else "ref",
+        )
+    return settings
+
+
+def _run_review(
+    paths: tuple[Path, ...], *, staged: bool, diff_ref: str | None, **common: Any
+) -> Review:
+    from ..review.run import review_diff, review_path
+
+    if staged or diff_ref:
+        return review_diff(diff_ref, staged=staged, paths=paths, **common)
+    return review_path(list(paths) or ["."], **common)
 
 
 class ReviewGroup(click.Group):
@@ -116,11 +152,28 @@ def review() -> None:
     type=click.Choice(["ref", "worktree"]),
     default=None,
     help="In diff modes: read the review settings (include/exclude, fail_on, instructions, "
-    "prompts_dir) from the pyproject.toml of REF (HEAD for --staged and --hook), so a change "
-    "cannot weaken its own review, or from the working tree's [default: ref].",
+    "prompts_dir) from the pyproject.toml of REF (HEAD for --staged and --hook), and the "
+    "--baseline file as REF has it, so a change cannot weaken its own review, or from the "
+    "working tree's [default: ref].",
 )
-@format_option("text", "markdown", "json", "sarif", "github")
+@format_option("text", "markdown", "json", "sarif", "github", "gitlab", "rdjson")
 @output_option
+@click.option(
+    "--baseline",
+    "baseline_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Report only findings not in this baseline file; the others are counted as "
+    "suppressed (written by `assistants review baseline` or --update-baseline). In diff modes "
+    "a file inside the repository is read as REF has it (see --config-from).",
+)
+@click.option(
+    "--update-baseline",
+    is_flag=True,
+    help="With --baseline FILE: write the current findings to FILE (created if missing), "
+    "so they are all accepted; fixed ones drop out of it.",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON_CHOICES),
@@ -172,6 +225,8 @@ def review_paths(
     config_from: str | None,
     fmt: str,
     output: Path | None,
+    baseline_file: Path | None,
+    update_baseline: bool,
     fail_on: str | None,
     concurrency: int | None,
     think: bool | None,
@@ -199,6 +254,7 @@ def review_paths(
       assistants review src/
       assistants review --staged --fail-on medium
       assistants review --diff main --format sarif -o review.sarif
+      assistants review --baseline .assistants-baseline.json src/
       assistants review --dry-run .
     """
     from ..errors import (
@@ -220,14 +276,15 @@ def review_paths(
         schema = Review.model_json_schema(mode="serialization")
         emit(json.dumps(schema, indent=2), output)
         return
-    if staged and diff_ref:
-        raise click.UsageError("use either --staged or --diff REF, not both")
+    _check_modes(staged, diff_ref, config_from, hook)
+    if update_baseline and not baseline_file:
+        raise click.UsageError("--update-baseline needs --baseline FILE")
+    if update_baseline and dry_run:
+        raise click.UsageError("--update-baseline needs a real review, not --dry-run")
     if fail_closed and not hook:
         raise click.UsageError("--fail-closed only applies with --hook")
     if timeout is not None and not hook:
         raise click.UsageError("--timeout only applies with --hook")
-    if config_from and not (staged or diff_ref or hook):
-        raise click.UsageError("--config-from only applies with --diff REF, --staged or --hook")
     if hook:
         # answered before settings and the reviewer are loaded, so an empty or message-only
         # commit costs next to nothing
@@ -240,35 +297,35 @@ def review_paths(
         staged, diff_ref = target.staged, target.ref
         if not dry_run:  # staged changes are new text: load the client while they are read
             warm_client()
-    settings = settings_for(no_cache=no_cache, lang=lang)
-    if staged or diff_ref:
-        from ..review.rules import diff_rules
+    baseline = None
+    if baseline_file is not None:  # a bad file is an error before anything is paid for
+        from ..review.baseline import baseline_for
 
-        settings = diff_rules(
-            settings,
-            diff_ref,
+        baseline = baseline_for(
+            baseline_file,
+            ref=diff_ref,
             staged=staged,
-            config_from="worktree" if config_from == "worktree" else "ref",
+            from_base=config_from != "worktree",
+            missing_ok=update_baseline,
         )
+    settings = _review_settings(no_cache, lang, staged, diff_ref, config_from)
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)
 
     def run(dry: bool, callback: Any = None) -> Review:
-        from ..review.run import review_diff, review_path
-
-        common: dict[str, Any] = {
-            "settings": settings,
-            "dry_run": dry,
-            "think": think,
-            "include": include,
-            "exclude": exclude,
-            "instructions": text_instructions,
-            "concurrency": concurrency,
-            "progress": callback,
-        }
-        if staged or diff_ref:
-            return review_diff(diff_ref, staged=staged, paths=paths, **common)
-        return review_path(list(paths) or ["."], **common)
+        return _run_review(
+            paths,
+            settings=settings,
+            staged=staged,
+            diff_ref=diff_ref,
+            dry_run=dry,
+            think=think,
+            include=include,
+            exclude=exclude,
+            instructions=text_instructions,
+            concurrency=concurrency,
+            progress=callback,
+        )
 
     def attempt() -> Review:
         if hook or dry_run:
@@ -309,7 +366,15 @@ def review_paths(
             sys.exit(EXIT_OK)
         raise
 
+    if baseline is not None and not result.dry_run:
+        baseline = baseline.updated(result) if update_baseline else baseline
+        result = baseline.apply(result)
     _emit(result, fmt, output)
+    if update_baseline and baseline is not None and baseline_file and not result.dry_run:
+        baseline.save(baseline_file)  # after the report: a write error loses nothing paid for
+        click.echo(
+            f"wrote baseline {baseline_file} ({len(baseline.findings)} finding(s))", err=True
+        )
     if fell_back:
         _warn(
             "no API key, so this was a dry run (nothing was sent). To review for real, set "
@@ -335,6 +400,11 @@ def review_paths(
 
 
 def _emit(result: Review, fmt: str, output: Path | None) -> None:
+    if fmt in ("gitlab", "rdjson") and result.suppressed:
+        from ..review.render import suppressed_note
+
+        # the format has no place for it: said beside the report
+        click.echo(f"review: {suppressed_note(result)}, not in the {fmt} report", err=True)
     if fmt == "text" and output is None:
         from ..review.render import print_text
         from ._common import console
@@ -347,3 +417,89 @@ def _emit(result: Review, fmt: str, output: Path | None) -> None:
         emit(to_text(result, color=False), output)
         return
     emit(result.render(fmt), output)
+
+
+# the options `review baseline` shares with the review itself (the same objects, not copies)
+_BASELINE_SHARED = (
+    "paths",
+    "staged",
+    "diff_ref",
+    "config_from",
+    "concurrency",
+    "think",
+    "no_cache",
+    "lang",
+    "include",
+    "exclude",
+    "instructions",
+)
+
+
+@review.command("baseline", params=[p for p in review_paths.params if p.name in _BASELINE_SHARED])
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=Path(".assistants-baseline.json"),
+    show_default=True,
+    help="Where to write the baseline.",
+)
+def review_baseline(
+    paths: tuple[Path, ...],
+    staged: bool,
+    diff_ref: str | None,
+    config_from: str | None,
+    concurrency: int | None,
+    think: bool | None,
+    no_cache: bool,
+    lang: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    instructions: str | None,
+    output: Path,
+) -> None:
+    """Write a baseline: review PATHS (or --staged / --diff REF) and record every finding.
+
+    Later runs with `assistants review --baseline FILE` report only findings not in it. An
+    `assistants: ignore` comment still holds its finding back, and such findings are not
+    recorded. The file is sorted JSON without line numbers, so it diffs well; commit it.
+    Exit codes: 0 written, 7 written but some files could not be reviewed.
+
+    \b
+    Examples:
+      assistants review baseline src/
+      assistants review baseline --diff main -o .assistants-baseline.json
+    """
+    from ..errors import EXIT_OK, PartialFailureError
+    from ..review.baseline import Baseline
+
+    _check_modes(staged, diff_ref, config_from, hook=False)
+    check_output(output)
+    settings = _review_settings(no_cache, lang, staged, diff_ref, config_from)
+    with progress("reviewing files") as callback:
+        result = _run_review(
+            paths,
+            settings=settings,
+            staged=staged,
+            diff_ref=diff_ref,
+            dry_run=False,
+            think=think,
+            include=include,
+            exclude=exclude,
+            instructions=_read_instructions(instructions),
+            concurrency=concurrency,
+            progress=callback,
+        )
+    baseline = Baseline.from_review(result)
+    baseline.save(output)
+    held = result.suppressed_counts["inline"]
+    note = f"; {held} held back by assistants: ignore comments" if held else ""
+    click.echo(f"wrote baseline {output} ({len(baseline.findings)} finding(s){note})", err=True)
+    if result.failed:
+        click.echo(
+            f"review: {len(result.failed)} file(s) could not be reviewed; their findings are "
+            "missing from the baseline (partial result)",
+            err=True,
+        )
+        sys.exit(PartialFailureError.exit_code)
+    sys.exit(EXIT_OK)

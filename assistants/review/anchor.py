@@ -5,6 +5,15 @@ looked up in that file: the line is kept when it holds the quote, moved to the n
 that does, or the finding is marked unanchored (:func:`anchor`). In diff mode a finding off the
 changed lines and their context is rejected (:func:`inside`). Duplicates are merged, the
 highest severity winning (:func:`dedupe`). :func:`place` does all of it for one reply.
+
+A finding's identity across runs (:attr:`Finding.fingerprint`, :func:`fingerprint`) is its
+path, its category and the whitespace-normalised text of the code it is anchored to: not the
+line number (code moves) and not the model's title (a re-run rewords it). The code is the
+anchored line (the line the quote names), not the whole range: models vary where a range ends
+between runs. Identical code lines in one file with findings of the same category would share
+a fingerprint, so :func:`number_occurrences` gives the second and later of them (in line order)
+their own: ``sha256(base + "#2")`` and so on. A third copy of a baselined line is therefore
+reported, and which copy counts as the new one is decided by line order, not by history.
 """
 
 from __future__ import annotations
@@ -17,7 +26,15 @@ from collections.abc import Collection, Iterable
 from .models import SEVERITY_RANK, Finding, ModelFinding
 from .units import Doc
 
-__all__ = ["anchor", "dedupe", "inside", "place", "resolve_path"]
+__all__ = [
+    "anchor",
+    "dedupe",
+    "fingerprint",
+    "inside",
+    "number_occurrences",
+    "place",
+    "resolve_path",
+]
 
 _PREFIX = re.compile(r"^\s*\d+\s*[+ -]?\|\s?|^\s*\d+[+ ]?\t|^-\t")  # "12\t", "12+\t", "-\t"
 _SPACE = re.compile(r"\s+")
@@ -97,10 +114,8 @@ def anchor(found: ModelFinding, doc: Doc) -> Finding:
                 anchored = True
                 break
     model_line = found.line_start if start != found.line_start else None
-    line_text = doc.lines[start - 1] if doc.lines else ""
-    fingerprint = hashlib.sha256(
-        "\0".join([doc.path, found.category, _norm(found.title).lower(), _norm(line_text)]).encode()
-    ).hexdigest()[:16]
+    # unanchored: the line under the model's number is a guess, the code it quoted is not
+    code = _code(doc.lines, start, end) if anchored or not quote else quote
     return Finding(
         path=doc.path,
         line_start=start,
@@ -113,8 +128,33 @@ def anchor(found: ModelFinding, doc: Doc) -> Finding:
         quote=found.quote.strip("\n"),
         anchored=anchored,
         model_line=model_line,
-        fingerprint=fingerprint,
+        fingerprint=fingerprint(doc.path, found.category, code),
     )
+
+
+def _code(lines: list[str], start: int, end: int) -> str:
+    """The anchored code: the first non-blank line of ``start..end`` (normalised)."""
+    for line in lines[start - 1 : end]:
+        if line.strip():
+            return _norm(line)
+    return ""
+
+
+def fingerprint(path: str, category: str, code: str) -> str:
+    """A finding's identity across runs: path, category and code with whitespace runs
+    collapsed (16 hex digits of SHA-256). Line numbers and titles are left out on purpose."""
+    return hashlib.sha256("\0".join([path, category, _norm(code)]).encode()).hexdigest()[:16]
+
+
+def number_occurrences(findings: list[Finding]) -> None:
+    """Make fingerprints unique within one review: the n-th finding (n >= 2, in path and line
+    order) sharing a fingerprint gets ``sha256(fingerprint + "#n")`` instead."""
+    seen: Counter[str] = Counter()
+    for f in sorted(findings, key=lambda f: (f.path, f.line_start, f.line_end)):
+        seen[f.fingerprint] += 1
+        if seen[f.fingerprint] > 1:
+            n = seen[f.fingerprint]
+            f.fingerprint = hashlib.sha256(f"{f.fingerprint}#{n}".encode()).hexdigest()[:16]
 
 
 def inside(line: int, ranges: list[tuple[int, int]]) -> bool:

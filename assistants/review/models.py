@@ -6,7 +6,8 @@ unknown keys is not a review and goes through the repair round; lenient only in 
 (known severity/category synonyms are mapped, line 0 is line 1, an invalid finding beside valid
 ones is dropped and counted). :class:`Review` is the result
 of :func:`assistants.review.run.review_path` and :func:`~assistants.review.run.review_diff`:
-findings, the files reviewed, skipped and failed, usage, and for a dry run the
+findings, the files reviewed, skipped and failed, the findings suppressed (inline
+``assistants: ignore`` comments, or a baseline file), usage, and for a dry run the
 :class:`ReviewEstimate`. Its fail-on gate (:meth:`Review.gate`) is computed from validated
 findings only: nothing inside the reviewed code can change it. JSON schema:
 ``Review.model_json_schema()``; it is stable within a ``schema_version``.
@@ -51,13 +52,15 @@ __all__ = [
     "ReviewedFile",
     "Severity",
     "SkippedFile",
+    "SuppressedFinding",
+    "Suppression",
 ]
 
 Category = Literal["bug", "security", "performance", "maintainability", "style"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 SEVERITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3, "critical": 4, "never": 99}
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: fingerprints without the title; suppressed findings
 
 
 # -- what the model must return -----------------------------------------------------------
@@ -184,6 +187,16 @@ class Finding(BaseModel):
     fingerprint: str = ""
 
 
+Suppression = Literal["inline", "baseline"]
+
+
+class SuppressedFinding(Finding):
+    """A finding not reported: ``inline`` (an ``assistants: ignore`` comment on its line or
+    the line above) or ``baseline`` (its fingerprint is in the baseline file)."""
+
+    suppression: Suppression
+
+
 class ReviewedFile(BaseModel):
     path: str
     language: str
@@ -259,6 +272,10 @@ class Review(BaseModel):
         description="findings not reported: outside-diff, unknown-file, invalid; duplicates-merged",
     )
     deletion_only_hunks: int = 0
+    suppressed: list[SuppressedFinding] = Field(
+        default_factory=list,
+        description="findings not reported: inline `assistants: ignore` comments or a baseline",
+    )
     usage: Usage = Field(default_factory=Usage)
     plan: ReviewEstimate | None = None
 
@@ -281,6 +298,13 @@ class Review(BaseModel):
         found = Counter(f.severity for f in self.findings)
         return {s: found.get(s, 0) for s in SEVERITIES}
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def suppressed_counts(self) -> dict[str, int]:
+        """How many findings each kind of suppression held back (``inline``, ``baseline``)."""
+        found = Counter(f.suppression for f in self.suppressed)
+        return {kind: found.get(kind, 0) for kind in get_args(Suppression)}
+
     def at_or_above(self, fail_on: FailOn | str) -> list[Finding]:
         """The findings at or above ``fail_on`` (none for ``never``)."""
         threshold = SEVERITY_RANK[fail_on]
@@ -299,11 +323,16 @@ class Review(BaseModel):
         return EXIT_OK
 
     def render(self, fmt: str = "markdown") -> str:
-        """The report as ``text``, ``markdown``, ``json``, ``sarif`` or ``github``."""
+        """The report as ``text``, ``markdown``, ``json``, ``sarif``, ``github``, ``gitlab``
+        (GitLab Code Quality) or ``rdjson`` (reviewdog)."""
         if fmt == "sarif":
             from .sarif import to_sarif
 
             return to_sarif(self)
+        if fmt in ("gitlab", "rdjson"):
+            from . import formats
+
+            return formats.to_gitlab(self) if fmt == "gitlab" else formats.to_rdjson(self)
         from . import render
 
         writers: dict[str, Callable[[Review], str]] = {

@@ -1,5 +1,7 @@
 """Renderers for :class:`assistants.review.models.Review`: rich terminal text, markdown, JSON
-and GitHub workflow annotations (SARIF lives in :mod:`assistants.review.sarif`)."""
+and GitHub workflow annotations (SARIF lives in :mod:`assistants.review.sarif`, GitLab Code
+Quality and reviewdog's rdjson in :mod:`assistants.review.formats`). Every format says how
+many findings were suppressed, inline and by a baseline."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SEVERITY_STYLE",
     "render",
+    "suppressed_note",
     "to_github",
     "to_json",
     "to_markdown",
@@ -66,6 +69,8 @@ def _summary(review: Review) -> str:
     ]
     if cov.files_failed:
         parts.append(f"{cov.files_failed} failed")
+    if review.suppressed:
+        parts.append(suppressed_note(review))
     usage = review.usage
     parts.append(
         f"{usage.requests} request(s), {usage.cached_requests} from cache, "
@@ -73,6 +78,14 @@ def _summary(review: Review) -> str:
         + format_usd(usage.cost_usd)
     )
     return " · ".join(parts)
+
+
+def suppressed_note(review: Review) -> str:
+    """``"3 suppressed (1 inline, 2 baseline)"``, or "" when nothing was suppressed."""
+    if not review.suppressed:
+        return ""
+    kinds = ", ".join(f"{n} {kind}" for kind, n in review.suppressed_counts.items() if n)
+    return f"{len(review.suppressed)} suppressed ({kinds})"
 
 
 def _plan_rows(review: Review) -> list[tuple[str, str, str, str]]:
@@ -143,6 +156,14 @@ def to_markdown(review: Review) -> str:
         out += ["## Skipped", "", "| file | reason |", "|---|---|"]
         out += [f"| `{s.path}` | {_md_cell(s.detail or s.reason)} |" for s in review.skipped]
         out.append("")
+    if review.suppressed:
+        out += [f"<details><summary>{suppressed_note(review)}</summary>", ""]
+        out += ["| file | line | category | title | suppressed by |", "|---|---:|---|---|---|"]
+        out += [
+            f"| `{f.path}` | {_lines(f)} | {f.category} | {_md_cell(f.title)} | {f.suppression} |"
+            for f in review.suppressed
+        ]
+        out += ["", "</details>", ""]
     notes = []
     if review.rejected:
         notes.append("not reported: " + ", ".join(f"{n} {k}" for k, n in review.rejected.items()))

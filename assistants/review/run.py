@@ -5,7 +5,9 @@ redact secrets (:mod:`assistants.review.secrets`) → cut into numbered units an
 requests under ``ReviewSettings.request_token_budget`` (:mod:`assistants.review.units`) → run
 the requests concurrently through :class:`assistants.llm.LLM` (JSON mode, validated by
 :class:`~assistants.review.models.ModelReview`) → check every finding's anchor against the text
-that was sent and merge duplicates (:mod:`assistants.review.anchor`) → :class:`Review`.
+that was sent and merge duplicates (:mod:`assistants.review.anchor`) → hold back the findings
+an ``assistants: ignore`` comment suppresses (:mod:`assistants.review.suppress`) →
+:class:`Review`. A baseline is a filter over the result (:mod:`assistants.review.baseline`).
 It runs as a stream (:mod:`assistants.review.pipeline`): a producer thread reads, redacts,
 counts (token counts cached on disk) and packs the files in path order, and each request is
 sent as soon as it is packed.
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AssistantsError, ConfigError, ResponseError
-from .anchor import dedupe, place
+from .anchor import dedupe, number_occurrences, place
 from .models import (
     FailedFile,
     Finding,
@@ -35,6 +37,7 @@ from .models import (
     SkippedFile,
 )
 from .pipeline import Job, Plan, estimate, redacted, send_all, token_cache
+from .suppress import split_inline
 from .units import Doc, Request
 
 if TYPE_CHECKING:
@@ -187,7 +190,8 @@ def _collect(review: Review, plan: Plan, sent: list[tuple[Request, Any]], llm: L
     merged, duplicates = dedupe(findings)
     if duplicates:
         rejected["duplicates-merged"] = duplicates
-    review.findings = merged
+    number_occurrences(merged)
+    review.findings, review.suppressed = split_inline(merged, lambda path: plan.doc(path).lines)
     review.failed = sorted(failed.values(), key=lambda f: f.path)
     review.rejected = dict(sorted(rejected.items()))
     review.usage = llm.usage

@@ -24,7 +24,7 @@ def test_sarif_is_valid_against_the_official_schema(sample: Review) -> None:
     loc = first["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"] == {"uri": "src/a%20b.py", "uriBaseId": "%SRCROOT%"}
     assert loc["region"] == {"startLine": 3, "endLine": 4}
-    assert first["partialFingerprints"] == {"assistantsFinding/v1": "abc123"}
+    assert first["partialFingerprints"] == {"assistantsFinding/v2": "abc123"}
     assert run["results"][1]["level"] == "note"
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].endswith("/")
     assert run["invocations"][0]["executionSuccessful"] is False
