@@ -23,6 +23,7 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..review.models import Review
+    from ..review.rules import ConfigFrom
 
 __all__ = ["review"]
 
@@ -44,6 +45,14 @@ def _read_instructions(value: str | None) -> str | None:
             f"--instructions {value}: cannot read {path} ({exc.strerror or exc})",
             hint="give the text itself, or @FILE with a readable file",
         ) from None
+
+
+project_instructions_option = click.option(
+    "--project-instructions/--no-project-instructions",
+    default=None,
+    help="Read the project's review guide, REVIEW.md (else AGENTS.md) at the repository root "
+    "(from REF in diff modes) [default: review.project_instructions setting, on].",
+)
 
 
 def _warn(message: str) -> None:
@@ -116,8 +125,8 @@ def review() -> None:
     type=click.Choice(["ref", "worktree"]),
     default=None,
     help="In diff modes: read the review settings (include/exclude, fail_on, instructions, "
-    "prompts_dir) from the pyproject.toml of REF (HEAD for --staged and --hook), so a change "
-    "cannot weaken its own review, or from the working tree's [default: ref].",
+    "paths, prompts_dir; REVIEW.md / AGENTS.md) from REF (HEAD for --staged and --hook), so "
+    "a change cannot weaken its own review, or from the working tree's [default: ref].",
 )
 @format_option("text", "markdown", "json", "sarif", "github")
 @output_option
@@ -143,6 +152,7 @@ def review() -> None:
     default=None,
     help="Extra review instructions (text, or @path to read them from a file).",
 )
+@project_instructions_option
 @click.option(
     "--hook",
     is_flag=True,
@@ -181,6 +191,7 @@ def review_paths(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     instructions: str | None,
+    project_instructions: bool | None,
     hook: bool,
     fail_closed: bool,
     timeout: float | None,
@@ -241,15 +252,11 @@ def review_paths(
         if not dry_run:  # staged changes are new text: load the client while they are read
             warm_client()
     settings = settings_for(no_cache=no_cache, lang=lang)
+    where_from: ConfigFrom = "worktree" if config_from == "worktree" else "ref"
     if staged or diff_ref:
         from ..review.rules import diff_rules
 
-        settings = diff_rules(
-            settings,
-            diff_ref,
-            staged=staged,
-            config_from="worktree" if config_from == "worktree" else "ref",
-        )
+        settings = diff_rules(settings, diff_ref, staged=staged, config_from=where_from)
     gate = fail_on or settings.review.fail_on
     text_instructions = _read_instructions(instructions)
 
@@ -265,9 +272,12 @@ def review_paths(
             "instructions": text_instructions,
             "concurrency": concurrency,
             "progress": callback,
+            "project_instructions": project_instructions,
         }
         if staged or diff_ref:
-            return review_diff(diff_ref, staged=staged, paths=paths, **common)
+            return review_diff(
+                diff_ref, staged=staged, paths=paths, config_from=where_from, **common
+            )
         return review_path(list(paths) or ["."], **common)
 
     def attempt() -> Review:

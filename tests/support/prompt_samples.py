@@ -32,9 +32,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "mode": "diff",
         "instructions": "Prefer pathlib over os.path.",
         "language": "German",
+        "guide": {
+            "where": "main:REVIEW.md",
+            "text": "# Review guide\nEvery SQL query goes through the query builder.",
+            "marker": "fedcba987654",
+        },
     },
     "review/request.j2": {
         "mode": "path",
+        "rules": [{"number": 2, "glob": "migrations/**", "text": "check reversibility"}],
         "units": [
             {
                 "marker": "0123456789ab",
@@ -44,6 +50,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "end": 2,
                 "part": 1,
                 "parts": 1,
+                "rules": [2],
                 "body": "1\timport os\n2\tprint(os.getcwd())",
                 "block": '<<<FILE 0123456789ab path="src/app.py" language=python lines=1-2>>>\n'
                 "1\timport os\n2\tprint(os.getcwd())\n<<<END FILE 0123456789ab>>>\n",
