@@ -64,16 +64,21 @@ class PathRules:
             for n, (glob, text) in enumerate(table.items(), 1)
             if text.strip()
         ]
-        self._specs = []
+        self._specs: list[tuple[int, Any]] = []
         for rule in self.rules:
             try:
                 spec = pathspec.GitIgnoreSpec.from_lines([rule.glob])
             except (ValueError, TypeError) as exc:
-                raise ConfigError(
-                    f"review.paths: {rule.glob!r} is not a valid glob ({exc})",
-                    hint='use gitignore-style globs, e.g. "migrations/**"',
-                ) from None
-            self._specs.append((rule.number, spec))
+                problem = str(exc)
+            else:  # a comment, a negation, a bare "/" ...: a rule that would never apply
+                if any(p.include for p in spec.patterns):
+                    self._specs.append((rule.number, spec))
+                    continue
+                problem = "it matches no path"
+            raise ConfigError(
+                f"review.paths: {rule.glob!r} is not a usable glob ({problem})",
+                hint='use gitignore-style globs, e.g. "migrations/**"',
+            )
 
     def __bool__(self) -> bool:
         return bool(self.rules)
