@@ -57,7 +57,7 @@ def _settings(settings: Settings | None) -> Settings:
     return load_settings()
 
 
-def _skipped(skips: Sequence[SkippedPath]) -> list[SkippedFile]:
+def skipped_files(skips: Sequence[SkippedPath]) -> list[SkippedFile]:
     """Skipped paths as reported, each with its reason in words."""
     from .files import SKIP_REASONS
 
@@ -133,7 +133,7 @@ def _execute(job: Job, options: _Options) -> Review:
             root=str(job.root),
             model=spec.model,
             dry_run=dry_run,
-            skipped=_skipped(job.skips),
+            skipped=skipped_files(job.skips),
             deletion_only_hunks=job.deletion_only_hunks,
             plan=ReviewEstimate(model=spec.model, concurrency=1, token_budget=0)
             if dry_run
@@ -175,7 +175,7 @@ def _review(job: Job, plan: Plan, llm: LLM, *, dry_run: bool) -> Review:
         model=llm.model_name,
         dry_run=dry_run,
         files=plan.files(),
-        skipped=_skipped(job.skips),
+        skipped=skipped_files(job.skips),
         secrets_redacted=sum(job.secrets.values()),
         secret_kinds=dict(sorted(job.secrets.items())),
         deletion_only_hunks=job.deletion_only_hunks,
