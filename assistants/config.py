@@ -90,6 +90,17 @@ class ReviewSettings(_Section):
     concurrency: int | None = Field(default=None, gt=0)
     request_token_budget: int = Field(default=24_000, gt=1000)
     hook_timeout: float = Field(default=120.0, gt=0)
+    paths: dict[str, str] = Field(
+        default_factory=dict,
+        description="house rules by path: gitignore-style glob -> instructions sent with the "
+        "files it matches",
+    )
+    project_instructions: bool = Field(
+        default=True, description="read REVIEW.md (else AGENTS.md) at the repository root"
+    )
+    project_instructions_tokens: int = Field(
+        default=4_000, gt=0, description="REVIEW.md / AGENTS.md longer than this is cut"
+    )
 
 
 class PaperSettings(_Section):

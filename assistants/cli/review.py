@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
@@ -24,6 +25,7 @@ from ._common import (
 if TYPE_CHECKING:
     from ..config import Settings
     from ..review.models import Review
+    from ..review.rules import ConfigFrom
 
 __all__ = ["review"]
 
@@ -45,6 +47,14 @@ def _read_instructions(value: str | None) -> str | None:
             f"--instructions {value}: cannot read {path} ({exc.strerror or exc})",
             hint="give the text itself, or @FILE with a readable file",
         ) from None
+
+
+project_instructions_option = click.option(
+    "--project-instructions/--no-project-instructions",
+    default=None,
+    help="Read the project's review guide, REVIEW.md (else AGENTS.md) at the repository root "
+    "(from REF in diff modes) [default: review.project_instructions setting, on].",
+)
 
 
 def _warn(message: str) -> None:
@@ -77,12 +87,18 @@ def _review_settings(
 
 
 def _run_review(
-    paths: tuple[Path, ...], *, staged: bool, diff_ref: str | None, **common: Any
+    paths: tuple[Path, ...],
+    *,
+    staged: bool,
+    diff_ref: str | None,
+    config_from: str | None,
+    **common: Any,
 ) -> Review:
     from ..review.run import review_diff, review_path
 
     if staged or diff_ref:
-        return review_diff(diff_ref, staged=staged, paths=paths, **common)
+        where_from: ConfigFrom = "worktree" if config_from == "worktree" else "ref"
+        return review_diff(diff_ref, staged=staged, paths=paths, config_from=where_from, **common)
     return review_path(list(paths) or ["."], **common)
 
 
@@ -95,14 +111,25 @@ class ReviewGroup(click.Group):
     """
 
     default_name = "paths"
+    # sub-commands in modules of their own, imported when they run
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
+        "describe": ("assistants.cli.describe", "describe")
+    }
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands or args[0] == self.default_name:
+        named = args and (args[0] in self.commands or args[0] in self.lazy)
+        if not named or args[0] == self.default_name:
             args = [self.default_name, *args]
         return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in sorted(self.commands) if name != self.default_name]
+        return sorted((set(self.commands) | set(self.lazy)) - {self.default_name})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attr = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 class _DefaultReview(click.Command):
@@ -152,8 +179,8 @@ def review() -> None:
     type=click.Choice(["ref", "worktree"]),
     default=None,
     help="In diff modes: read the review settings (include/exclude, fail_on, instructions, "
-    "prompts_dir) from the pyproject.toml of REF (HEAD for --staged and --hook), and the "
-    "--baseline file as REF has it, so a change cannot weaken its own review, or from the "
+    "prompts_dir; paths, REVIEW.md / AGENTS.md) from REF (HEAD for --staged and --hook), and "
+    "the --baseline file as REF has it, so a change cannot weaken its own review, or from the "
     "working tree's [default: ref].",
 )
 @format_option("text", "markdown", "json", "sarif", "github", "gitlab", "rdjson")
@@ -196,6 +223,7 @@ def review() -> None:
     default=None,
     help="Extra review instructions (text, or @path to read them from a file).",
 )
+@project_instructions_option
 @click.option(
     "--hook",
     is_flag=True,
@@ -236,6 +264,7 @@ def review_paths(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     instructions: str | None,
+    project_instructions: bool | None,
     hook: bool,
     fail_closed: bool,
     timeout: float | None,
@@ -325,6 +354,8 @@ def review_paths(
             instructions=text_instructions,
             concurrency=concurrency,
             progress=callback,
+            config_from=config_from,
+            project_instructions=project_instructions,
         )
 
     def attempt() -> Review:
@@ -432,6 +463,7 @@ _BASELINE_SHARED = (
     "include",
     "exclude",
     "instructions",
+    "project_instructions",
 )
 
 
@@ -456,6 +488,7 @@ def review_baseline(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     instructions: str | None,
+    project_instructions: bool | None,
     output: Path,
 ) -> None:
     """Write a baseline: review PATHS (or --staged / --diff REF) and record every finding.
@@ -489,6 +522,8 @@ def review_baseline(
             instructions=_read_instructions(instructions),
             concurrency=concurrency,
             progress=callback,
+            config_from=config_from,
+            project_instructions=project_instructions,
         )
     baseline = Baseline.from_review(result)
     baseline.save(output)

@@ -43,10 +43,15 @@ __all__ = [
     "Coverage",
     "FailOn",
     "FailedFile",
+    "FileChange",
     "Finding",
+    "ModelDescription",
+    "ModelFileChange",
     "ModelFinding",
     "ModelReview",
+    "ModelSynthesis",
     "PlannedRequest",
+    "PullRequestDescription",
     "Review",
     "ReviewEstimate",
     "ReviewedFile",
@@ -346,6 +351,95 @@ class Review(BaseModel):
         from .render import to_markdown
 
         return to_markdown(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+# -- pull-request descriptions (assistants.review.describe) -------------------------------
+def _one_line(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        value = " ".join(value.split())
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    return value
+
+
+class ModelFileChange(BaseModel):
+    """One row of the walkthrough as the model writes it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    file: str = Field(description="the path exactly as in the FILE marker")
+    change: str = Field(min_length=1, description="what changed in this file, one sentence")
+
+
+class ModelSynthesis(BaseModel):
+    """A description without the walkthrough: what combining the parts of a large change
+    returns. Every key is required (an empty list must be said)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = Field(min_length=1, description="imperative, at most 72 characters")
+    summary: str = Field(min_length=1, description="what the change does and why, 2-5 sentences")
+    risks: list[str] = Field(description="areas where the change could break something")
+    tests: list[str] = Field(description="what a reviewer should test or check")
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: Any) -> Any:
+        return _one_line(value, 120)
+
+
+class ModelDescription(ModelSynthesis):
+    """The JSON object the model answers with for (a part of) a change."""
+
+    walkthrough: list[ModelFileChange] = Field(description="one row per file block")
+
+
+class FileChange(BaseModel):
+    """A walkthrough row: ``added``/``removed`` lines are counted from the diff itself;
+    ``change`` is None when the model did not describe the file."""
+
+    path: str
+    change: str | None = None
+    added: int = 0
+    removed: int = 0
+
+
+class PullRequestDescription(BaseModel):
+    """A pull-request description written from a diff
+    (:func:`assistants.review.describe.describe_diff`): title, summary, walkthrough (every
+    changed file sent, in path order), risk areas and what to test. ``parts`` is the number
+    of requests the diff was packed into (more than one: their answers were combined by one
+    more request). A dry run has ``plan`` and no text."""
+
+    schema_version: int = SCHEMA_VERSION
+    mode: Literal["staged", "diff"]
+    target: str = Field(description="which changes")
+    model: str
+    dry_run: bool = False
+    title: str = ""
+    summary: str = ""
+    walkthrough: list[FileChange] = Field(default_factory=list)
+    risks: list[str] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list)
+    parts: int = 0
+    skipped: list[SkippedFile] = Field(default_factory=list)
+    secrets_redacted: int = 0
+    unknown_files: int = Field(default=0, description="walkthrough rows naming no sent file")
+    usage: Usage = Field(default_factory=Usage)
+    plan: ReviewEstimate | None = None
+
+    def render(self, fmt: str = "markdown") -> str:
+        """The description as ``markdown`` or ``json``."""
+        if fmt == "json":
+            return self.model_dump_json(indent=2) + "\n"
+        return self.to_markdown()
+
+    def to_markdown(self) -> str:
+        from .render import description_markdown
+
+        return description_markdown(self)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

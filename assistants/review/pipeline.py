@@ -29,10 +29,13 @@ from .models import ModelReview, PlannedRequest, ReviewedFile, ReviewEstimate
 from .units import Doc, Request, Unit
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..config import Settings
     from ..llm import LLM, Progress
     from ..llm.tokens import TokenCache
     from .files import SkippedPath
+    from .house import PathRules
 
 __all__ = ["Job", "Plan", "estimate", "redacted", "send_all", "token_cache"]
 
@@ -52,6 +55,7 @@ class Job:
     deletion_only_hunks: int = 0
     first_skips: int = 0  # skips known before reading (settled files, for progress)
     counter: TokenCache | None = None  # token counts (and other facts) by content hash
+    rules: PathRules | None = None  # house rules by path (review.paths)
 
 
 def token_cache(settings: Settings) -> TokenCache:
@@ -103,7 +107,9 @@ def _reviewed(doc: Doc, parts: int) -> ReviewedFile:
 class Plan:
     """Turns the stream of documents into requests, each complete with its messages as soon
     as it is packed (the pipeline's producer side). Token counts come from the disk cache;
-    the LangChain client stack starts loading at the first text never seen before."""
+    the LangChain client stack starts loading at the first text never seen before.
+    ``schema`` is what each request asks for, ``template`` its user message (the review's by
+    default)."""
 
     def __init__(
         self,
@@ -114,6 +120,8 @@ class Plan:
         *,
         warm: bool,
         probe: bool = True,
+        schema: type[BaseModel] = ModelReview,
+        template: str = "review/request.j2",
     ) -> None:
         self.job = job
         self.settings = settings
@@ -128,14 +136,19 @@ class Plan:
         self.counter = job.counter or token_cache(settings)
         self.counter.on_miss = on_miss
         self.system = system
+        self.schema = schema
+        self.template = template
         # the LLM layer appends the JSON-schema instructions to the system message (JSON mode)
-        self.static = self.counter.count(f"{self.system}\n\n{llm.schema_instructions(ModelReview)}")
+        self.static = self.counter.count(f"{self.system}\n\n{llm.schema_instructions(schema)}")
         # capped to a share of the model's context window when it is known (asked of a local
         # server once; a dry run asks nothing)
         from ..llm.window import input_budget
 
         cap = input_budget(llm.context_window(probe=probe), settings.review.request_token_budget)
-        self.budget = max(1000, cap - self.static - 200)
+        # room for the house rules a request lists (at most all of them)
+        rules = job.rules
+        reserve = self.counter.count(rules.header()) + 40 if rules else 0
+        self.budget = max(1000, cap - self.static - 200 - reserve)
         # a whole file is kept as one string once cut into units (a list of lines costs about
         # three times as much); its lines are split again only when a finding needs them
         self.docs: dict[str, Doc | tuple[str, str, int]] = {}
@@ -152,7 +165,8 @@ class Plan:
             # sending without loading it.
             head: list[tuple[Doc, list[Unit]]] = []
             bound = 0
-            for doc in self.job.docs:
+            stream = self._ruled()
+            for doc in stream:
                 head.append((doc, doc_units(doc, BYTE_BOUND, self.budget)))
                 bound += sum(u.tokens for u in head[-1][1])
                 if bound > self.budget:
@@ -162,7 +176,7 @@ class Plan:
                     yield self._build(self._whole([self._keep(d, u) for d, u in head]))
                 return
             packer = Packer(self.budget)
-            docs = itertools.chain((d for d, _ in head), self.job.docs)
+            docs = itertools.chain((d for d, _ in head), stream)
             for doc in docs:
                 for unit in self._keep(doc, doc_units(doc, self.counter, self.budget)):
                     closed = packer.add(unit)
@@ -173,6 +187,14 @@ class Plan:
                 yield self._build(last)
         finally:
             self.counter.flush()
+
+    def _ruled(self) -> Iterator[Doc]:
+        """The documents, each with the numbers of the house rules its path matches."""
+        rules = self.job.rules
+        for doc in self.job.docs:
+            if rules:
+                doc.rules = rules.match(doc.path)
+            yield doc
 
     def _keep(self, doc: Doc, units: list[Unit]) -> list[Unit]:
         if doc.allowed is None:
@@ -200,11 +222,14 @@ class Plan:
     def _build(self, req: Request) -> Request:
         from ..prompts import render
 
+        rules = self.job.rules
+        used = {n for u in req.units for n in u.rules}
         user = render(
-            "review/request.j2",
+            self.template,
             prompts_dir=self.settings.prompts_dir,
             mode=self.mode,
             units=[u.context() for u in req.units],
+            rules=rules.used(used) if rules else [],
         )
         req.messages = [("system", self.system), ("user", user)]
         if self.lean:  # sent, not estimated: the message is all that is needed of the text
@@ -313,7 +338,7 @@ async def send_all(
         nonlocal done_files
         async with gate:
             try:
-                return await llm.astructured(req.messages, ModelReview)
+                return await llm.astructured(req.messages, plan.schema)
             except AssistantsError as exc:
                 return exc
             finally:

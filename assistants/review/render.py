@@ -15,10 +15,11 @@ from ..llm.usage import format_usd
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .models import Finding, Review
+    from .models import Finding, PullRequestDescription, Review, ReviewEstimate
 
 __all__ = [
     "SEVERITY_STYLE",
+    "description_markdown",
     "render",
     "suppressed_note",
     "to_github",
@@ -88,12 +89,16 @@ def suppressed_note(review: Review) -> str:
     return f"{len(review.suppressed)} suppressed ({kinds})"
 
 
-def _plan_rows(review: Review) -> list[tuple[str, str, str, str]]:
-    assert review.plan is not None
+def _plan_rows(plan: ReviewEstimate) -> list[tuple[str, str, str, str]]:
     return [
         (str(i), ", ".join(r.files), f"{r.input_tokens:,}", format_usd(r.cost_usd))
-        for i, r in enumerate(review.plan.requests, 1)
+        for i, r in enumerate(plan.requests, 1)
     ]
+
+
+def _plan_table(plan: ReviewEstimate) -> list[str]:
+    out = ["| # | files | input tokens | est. cost |", "|---|---|---:|---:|"]
+    return out + [f"| {a} | {_md_cell(b)} | {c} | {d} |" for a, b, c, d in _plan_rows(plan)]
 
 
 def _plan_summary(review: Review) -> str:
@@ -124,10 +129,7 @@ def to_markdown(review: Review) -> str:
     languages = {f.path: f.language for f in review.files}
     out = [f"# Code review: {review.target}", ""]
     if review.dry_run and review.plan is not None:
-        out += [_plan_summary(review), "", "| # | files | input tokens | est. cost |"]
-        out += ["|---|---|---:|---:|"]
-        out += [f"| {a} | {_md_cell(b)} | {c} | {d} |" for a, b, c, d in _plan_rows(review)]
-        out.append("")
+        out += [_plan_summary(review), "", *_plan_table(review.plan), ""]
     else:
         out += [_summary(review), ""]
         if not review.findings:
@@ -242,7 +244,7 @@ def print_text(review: Review, console: Console) -> None:
         table.add_column("files")
         table.add_column("input tokens", justify="right")
         table.add_column("est. cost", justify="right")
-        for row in _plan_rows(review):
+        for row in _plan_rows(review.plan):
             table.add_row(*row)
         console.print(table)
         console.print(escape(_plan_summary(review)), soft_wrap=True)
@@ -316,3 +318,39 @@ def to_text(review: Review, *, color: bool | None = None, width: int = 100) -> s
 def render(review: Review, fmt: str) -> str:
     """``fmt``: text, markdown, json, sarif or github (as :meth:`Review.render`)."""
     return review.render(fmt)
+
+
+# -- pull-request descriptions ------------------------------------------------------------
+def _bullets(items: list[str], empty: str) -> list[str]:
+    return [f"- {' '.join(item.split())}" for item in items] or [f"_{empty}_"]
+
+
+def description_markdown(d: PullRequestDescription) -> str:
+    """A pull-request description in markdown (a dry run: the requests it would send)."""
+    if d.dry_run and d.plan is not None:
+        plan = d.plan
+        return "\n".join([
+            f"# Pull-request description: {d.target} (dry run)",
+            "",
+            f"dry run: {len(plan.requests)} request(s) for {len(d.walkthrough)} file(s), "
+            f"{plan.input_tokens:,} input tokens, estimated {format_usd(plan.cost_usd)} "
+            f"(model {plan.model}); nothing was sent",
+            "",
+            *_plan_table(plan),
+        ]) + "\n"  # fmt: skip
+    out = [f"## {' '.join(d.title.split())}", "", d.summary.strip(), ""]
+    out += ["### Walkthrough", "", "| File | Change |", "|---|---|"]
+    for row in d.walkthrough:
+        change = _md_cell(row.change) if row.change else "_(not described)_"
+        out.append(f"| `{_md_cell(row.path)}` (+{row.added} −{row.removed}) | {change} |")
+    out += ["", "### Risk areas", "", *_bullets(d.risks, "none named"), ""]
+    out += ["### What to test", "", *_bullets(d.tests, "nothing named"), ""]
+    notes = []
+    if d.skipped:
+        listed = ", ".join(f"`{s.path}` ({s.reason})" for s in d.skipped)
+        notes.append(f"not sent: {listed}")
+    if d.secrets_redacted:
+        notes.append(f"{d.secrets_redacted} secret(s) redacted before sending")
+    if notes:
+        out += ["<sub>" + "; ".join(notes) + "</sub>", ""]
+    return "\n".join(out).rstrip() + "\n"

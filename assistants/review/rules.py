@@ -2,9 +2,11 @@
 
 In the diff modes (``--diff REF``, ``--staged``, the hook) the project's review rules, the
 ``[tool.assistants.review]`` table of its ``pyproject.toml`` (include, exclude, fail_on,
-instructions, budgets) and the prompt folder its ``prompts_dir`` names, are read from the base
-of the diff (REF, the left side of ``A..B``; HEAD for staged changes) instead of the working
-tree the change edits. Only the project's own pyproject layer is swapped: what the user set
+instructions, the house rules by path in ``review.paths``, budgets) and the prompt folder its
+``prompts_dir`` names, are read from the base of the diff (REF, the left side of ``A..B``;
+HEAD for staged changes) instead of the working tree the change edits; so is the project's
+guide, REVIEW.md / AGENTS.md (:func:`assistants.review.house.load_guide`, given the base
+from :func:`base_ref`). Only the project's own pyproject layer is swapped: what the user set
 (arguments, environment, ``.env``) still wins, and the user config file still fills in below.
 REF's prompt folder is used only when that version of the project is trusted (the digest of
 :mod:`assistants.trust`, computed over REF's files). When the result differs from the working
@@ -105,7 +107,7 @@ def diff_rules(
         {
             k: getattr(settings.review, k)
             for k in ReviewSettings.model_fields
-            if f"review.{k}" in above
+            if f"review.{k}" in above or any(n.startswith(f"review.{k}.") for n in above)
         }
     )
     try:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..llm import LLM, Progress
     from .files import SkippedPath
+    from .house import Guide
     from .rules import ConfigFrom
 
 __all__ = ["review_diff", "review_path"]
@@ -59,7 +60,7 @@ def _settings(settings: Settings | None) -> Settings:
     return load_settings()
 
 
-def _skipped(skips: Sequence[SkippedPath]) -> list[SkippedFile]:
+def skipped_files(skips: Sequence[SkippedPath]) -> list[SkippedFile]:
     """Skipped paths as reported, each with its reason in words."""
     from .files import SKIP_REASONS
 
@@ -71,7 +72,9 @@ def _skipped(skips: Sequence[SkippedPath]) -> list[SkippedFile]:
     return sorted(out, key=lambda s: s.path)
 
 
-def _system_prompt(settings: Settings, mode: str, instructions: str | None) -> str:
+def _system_prompt(
+    settings: Settings, mode: str, instructions: str | None, guide: Guide | None = None
+) -> str:
     from ..prompts import language_name, render
 
     parts = [p.strip() for p in (settings.review.instructions, instructions) if p and p.strip()]
@@ -81,7 +84,29 @@ def _system_prompt(settings: Settings, mode: str, instructions: str | None) -> s
         language=language_name(settings.lang),
         mode="diff" if mode != "path" else "path",
         instructions="\n\n".join(parts),
+        guide=guide.context() if guide else None,
     )
+
+
+def _house(
+    job: Job,
+    settings: Settings,
+    wanted: bool | None,
+    base: tuple[str, str] | None = None,
+) -> Guide | None:
+    """Put the house rules by path on ``job``; the project's guide (REVIEW.md / AGENTS.md)
+    of ``base`` (tree-ish, name) or else of the working tree, when ``wanted`` (None: the
+    ``review.project_instructions`` setting)."""
+    from .house import PathRules, load_guide
+
+    rules = PathRules(settings.review.paths)
+    job.rules = rules if rules else None
+    if not (settings.review.project_instructions if wanted is None else wanted):
+        return None
+    job.counter = job.counter or token_cache(settings)
+    tree, name = base if base else (None, "")
+    cap = settings.review.project_instructions_tokens
+    return load_guide(job.root, job.counter, cap, base=tree, name=name)
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,7 @@ class _Options:
     instructions: str | None
     concurrency: int | None
     progress: Progress | None
+    guide: Guide | None = None
 
 
 def _execute(job: Job, options: _Options) -> Review:
@@ -110,7 +136,7 @@ def _execute(job: Job, options: _Options) -> Review:
             root=str(job.root),
             model=spec.model,
             dry_run=dry_run,
-            skipped=_skipped(job.skips),
+            skipped=skipped_files(job.skips),
             deletion_only_hunks=job.deletion_only_hunks,
             plan=ReviewEstimate(model=spec.model, concurrency=1, token_budget=0)
             if dry_run
@@ -123,7 +149,7 @@ def _execute(job: Job, options: _Options) -> Review:
         profile="coder", task="review", settings=settings, model=options.model, thinking=think
     )
     limit = settings.concurrency_for("review", options.concurrency)
-    system = _system_prompt(settings, job.mode, options.instructions)
+    system = _system_prompt(settings, job.mode, options.instructions, options.guide)
     plan = Plan(
         job, llm, settings, system, warm=not dry_run and options.model is None, probe=not dry_run
     )
@@ -152,7 +178,7 @@ def _review(job: Job, plan: Plan, llm: LLM, *, dry_run: bool) -> Review:
         model=llm.model_name,
         dry_run=dry_run,
         files=plan.files(),
-        skipped=_skipped(job.skips),
+        skipped=skipped_files(job.skips),
         secrets_redacted=sum(job.secrets.values()),
         secret_kinds=dict(sorted(job.secrets.items())),
         deletion_only_hunks=job.deletion_only_hunks,
@@ -211,6 +237,7 @@ def review_path(
     instructions: str | None = None,
     concurrency: int | None = None,
     progress: Progress | None = None,
+    project_instructions: bool | None = None,
 ) -> Review:
     """Review whole files under ``paths`` (files or folders; git-aware).
 
@@ -221,6 +248,10 @@ def review_path(
     Raises :class:`~assistants.errors.InputError` for a missing path and the API's error when
     every request failed; when only some fail, their files are listed in
     :attr:`Review.failed` (``exit_code()`` is then 7 unless the gate trips).
+    The house rules apply (:mod:`assistants.review.house`): ``review.paths`` instructions go
+    with the files they match, and the guide at the root (REVIEW.md, else AGENTS.md) is read
+    unless ``project_instructions`` is False (None: the ``review.project_instructions``
+    setting).
     """
     from .files import stream_files
 
@@ -253,8 +284,9 @@ def review_path(
         first_skips=len(stream.skipped),
         counter=counter,
     )
+    guide = _house(job, settings, project_instructions)
     return _execute(
-        job, _Options(settings, model, dry_run, think, instructions, concurrency, progress)
+        job, _Options(settings, model, dry_run, think, instructions, concurrency, progress, guide)
     )
 
 
@@ -274,6 +306,7 @@ def review_diff(
     concurrency: int | None = None,
     progress: Progress | None = None,
     config_from: ConfigFrom = "ref",
+    project_instructions: bool | None = None,
 ) -> Review:
     """Review only what changed: the staged changes (``staged=True``), or the working tree
     against ``ref`` (default ``HEAD``; ``A..B`` and ``A...B`` compare commits).
@@ -285,18 +318,52 @@ def review_diff(
     or folders. Without ``settings``, the review rules (``[tool.assistants.review]``, the
     prompt folder) come from the base's pyproject.toml, so a change cannot weaken its own
     review (:func:`assistants.review.rules.diff_rules`); ``config_from="worktree"`` reads the
-    working tree's. Given ``settings`` are used as they are. Other arguments as in
-    :func:`review_path`.
+    working tree's. Given ``settings`` are used as they are. The project's guide (REVIEW.md /
+    AGENTS.md) comes from the base too unless ``config_from="worktree"``. Other arguments as
+    in :func:`review_path`.
     """
-    from .diff import limit_to, load_diff
-    from .files import apply_globs
     from .rules import diff_rules
-    from .secrets import redact, redacted_kinds
 
     if settings is None:
         settings = diff_rules(
             _settings(None), ref, staged=staged, repo=repo, config_from=config_from
         )
+    job = diff_job(
+        ref, staged=staged, repo=repo, paths=paths, settings=settings, include=include,
+        exclude=exclude,
+    )  # fmt: skip
+    guide = _house(job, settings, project_instructions, guide_base(ref, staged, job, config_from))
+    return _execute(
+        job, _Options(settings, model, dry_run, think, instructions, concurrency, progress, guide)
+    )
+
+
+def guide_base(
+    ref: str | None, staged: bool, job: Job, config_from: ConfigFrom
+) -> tuple[str, str] | None:
+    """Where a diff's guide is read: the diff's base (tree-ish, name), or None for the
+    working tree (``config_from="worktree"``)."""
+    from .rules import base_ref
+
+    return base_ref(ref, staged=staged, root=job.root) if config_from == "ref" else None
+
+
+def diff_job(
+    ref: str | None,
+    *,
+    staged: bool,
+    repo: str | Path,
+    paths: Sequence[str | Path],
+    settings: Settings,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Job:
+    """The changed files of a diff as a :class:`Job`: selected by the review's globs, each
+    redacted (added and removed lines), with the redactions counted in what is sent."""
+    from .diff import limit_to, load_diff
+    from .files import apply_globs
+    from .secrets import redact, redacted_kinds
+
     loaded = load_diff(ref, staged=staged, repo=repo, max_bytes=settings.review.max_file_bytes)
     selection = limit_to(loaded, paths)
     kept, excluded = apply_globs(
@@ -317,7 +384,7 @@ def review_diff(
             secrets.update(red_old.kinds)
             doc.removed[n] = red_old.text.split("\n")
         docs[df.path] = doc
-    job = Job(
+    return Job(
         mode="staged" if staged else "diff",
         target=selection.description,
         root=selection.root,
@@ -327,7 +394,4 @@ def review_diff(
         secrets=secrets,
         first_skips=len(selection.skipped) + len(excluded),
         deletion_only_hunks=selection.deletion_only_hunks,
-    )
-    return _execute(
-        job, _Options(settings, model, dry_run, think, instructions, concurrency, progress)
     )

@@ -46,6 +46,7 @@ class Doc:
     allowed: list[tuple[int, int]] | None = None  # diff mode: changes + context
     added: set[int] = field(default_factory=set)
     removed: dict[int, list[str]] = field(default_factory=dict)
+    rules: tuple[int, ...] = ()  # the numbers of the house rules for this path (house.py)
 
     @classmethod
     def of(cls, path: str, language: str, text: str, **diff: Any) -> Doc:
@@ -79,6 +80,7 @@ class Unit:
     tokens: int = 0
     part: int = 1
     parts: int = 1
+    rules: tuple[int, ...] = ()
 
     @property
     def label(self) -> str:
@@ -95,9 +97,11 @@ class Unit:
         marker = self.marker
         path_json = visible(json.dumps(self.path, ensure_ascii=False))
         part = f" part={self.part}/{self.parts}" if self.parts > 1 else ""
+        rules = f" rules={','.join(map(str, self.rules))}" if self.rules else ""
         return (
             f"<<<FILE {marker} path={path_json} language={self.language} "
-            f"lines={self.start}-{self.end}{part}>>>\n{self.body}\n<<<END FILE {marker}>>>\n"
+            f"lines={self.start}-{self.end}{part}{rules}>>>\n{self.body}\n"
+            f"<<<END FILE {marker}>>>\n"
         )
 
     def context(self) -> dict[str, Any]:
@@ -109,6 +113,7 @@ class Unit:
             "end": self.end,
             "part": self.part,
             "parts": self.parts,
+            "rules": list(self.rules),
             "body": self.body,
             "block": self.block,
         }
@@ -205,7 +210,7 @@ def _split_by_tokens(
 def _units(doc: Doc, chunks: list[tuple[int, int, str]], counter: Counter) -> list[Unit]:
     """The units of ``doc`` from (start, end, body) chunks, each counted as its block."""
     units = [
-        Unit(doc.path, doc.language, s, e, body, 0, i + 1, len(chunks))
+        Unit(doc.path, doc.language, s, e, body, 0, i + 1, len(chunks), doc.rules)
         for i, (s, e, body) in enumerate(chunks)
     ]
     for unit, tokens in zip(units, counter.counts([u.block for u in units]), strict=True):

@@ -32,9 +32,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "mode": "diff",
         "instructions": "Prefer pathlib over os.path.",
         "language": "German",
+        "guide": {
+            "where": "main:REVIEW.md",
+            "text": "# Review guide\nEvery SQL query goes through the query builder.",
+            "marker": "fedcba987654",
+        },
     },
     "review/request.j2": {
         "mode": "path",
+        "rules": [{"number": 2, "glob": "migrations/**", "text": "check reversibility"}],
         "units": [
             {
                 "marker": "0123456789ab",
@@ -44,6 +50,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "end": 2,
                 "part": 1,
                 "parts": 1,
+                "rules": [2],
                 "body": "1\timport os\n2\tprint(os.getcwd())",
                 "block": '<<<FILE 0123456789ab path="src/app.py" language=python lines=1-2>>>\n'
                 "1\timport os\n2\tprint(os.getcwd())\n<<<END FILE 0123456789ab>>>\n",
@@ -51,4 +58,23 @@ SAMPLES: dict[str, dict[str, Any]] = {
         ],
     },
     "math/user.j2": {"problem": "What is 1/2 + 1/4?"},
+    "review/describe_system.j2": {"language": "Chinese (简体中文)"},
+    "review/describe.j2": {
+        "mode": "diff",
+        "rules": [],
+        "units": [
+            {
+                "block": '<<<FILE 0123456789ab path="src/app.py" language=python lines=1-2>>>\n'
+                "@@ lines 1-2 @@\n1 \timport os\n2+\tprint(os.getcwd())\n"
+                "<<<END FILE 0123456789ab>>>\n",
+            }
+        ],
+    },
+    "review/describe_reduce.j2": {
+        "marker": "0123456789ab",
+        "parts": [
+            '{"part": 1, "files": ["a.py"], "title": "Add a", "summary": "Adds a.", '
+            '"risks": [], "tests": ["run a"]}'
+        ],
+    },
 }

@@ -1,0 +1,109 @@
+"""``assistants review describe``: a pull-request description of a diff (thin: the work is
+:func:`assistants.review.describe.describe_diff`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ._common import (
+    check_output,
+    dry_run_option,
+    emit,
+    format_option,
+    lang_option,
+    no_cache_option,
+    output_option,
+    progress,
+    settings_for,
+)
+
+if TYPE_CHECKING:
+    from ..review.rules import ConfigFrom
+
+__all__ = ["describe"]
+
+
+@click.command("describe")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--staged", is_flag=True, help="Describe the staged changes (git index vs HEAD).")
+@click.option(
+    "--diff",
+    "diff_ref",
+    metavar="REF",
+    default=None,
+    help="Describe the changes since REF (working tree vs REF; A..B or A...B for commits).",
+)
+@click.option(
+    "--config-from",
+    type=click.Choice(["ref", "worktree"]),
+    default=None,
+    help="Read the review settings (include/exclude, prompts_dir) from REF's pyproject.toml "
+    "or from the working tree's [default: ref].",
+)
+@format_option("markdown", "json", default="markdown")
+@output_option
+@click.option(
+    "--concurrency", "-j", type=click.IntRange(1, 256), default=None, help="Parallel requests."
+)
+@click.option("--think/--no-think", default=None, help="Use thinking mode (slower, deeper).")
+@dry_run_option
+@no_cache_option
+@lang_option
+@click.option("--include", multiple=True, metavar="GLOB", help="Only describe matching files.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Leave matching files out.")
+def describe(
+    paths: tuple[Path, ...],
+    staged: bool,
+    diff_ref: str | None,
+    config_from: str | None,
+    fmt: str,
+    output: Path | None,
+    concurrency: int | None,
+    think: bool | None,
+    dry_run: bool,
+    no_cache: bool,
+    lang: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> None:
+    """Write a pull-request description of a diff: title, summary, walkthrough, risks, tests.
+
+    The diff is selected, redacted and packed as for `assistants review --diff`; a diff
+    larger than one request is described in parts that one more request combines. PATHS
+    limit it to changes under those files or folders.
+
+    \b
+    Examples:
+      assistants review describe --diff main -o description.md
+      assistants review describe --staged --format json
+      assistants review describe --diff origin/main...HEAD --dry-run
+    """
+    from ..review.describe import describe_diff
+
+    check_output(output)
+    if staged == bool(diff_ref):
+        raise click.UsageError("give --diff REF or --staged (one of them)")
+    settings = settings_for(no_cache=no_cache, lang=lang)
+    where_from: ConfigFrom = "worktree" if config_from == "worktree" else "ref"
+    from ..review.rules import diff_rules
+
+    settings = diff_rules(settings, diff_ref, staged=staged, config_from=where_from)
+    common: dict[str, Any] = {
+        "staged": staged,
+        "paths": paths,
+        "settings": settings,
+        "think": think,
+        "include": include,
+        "exclude": exclude,
+        "concurrency": concurrency,
+        "config_from": where_from,
+    }
+    if dry_run:
+        result = describe_diff(diff_ref, dry_run=True, **common)
+    else:
+        with progress("describing the change") as callback:
+            result = describe_diff(diff_ref, progress=callback, **common)
+    emit(result.render(fmt), output)
