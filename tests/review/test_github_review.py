@@ -268,3 +268,35 @@ def test_update_pr_body_section_keeps_the_authors_text(gh: GitHubServer) -> None
     assert "second" in body and "first" not in body and body.count(":start -->") == 1
     assert len(gh.sent("PATCH")) == 2
     assert PullRequest("octo", "app", 3).path == "repos/octo/app/pulls/3"
+
+
+def _finding(line: int, end: int | None = None, **kw: Any) -> Any:
+    from assistants.review.models import Finding
+
+    data: dict[str, Any] = {
+        "path": "app.py", "line_start": line, "line_end": end or line, "severity": "high",
+        "category": "bug", "title": "t", "fingerprint": "f00d",
+    }  # fmt: skip
+    return Finding(**{**data, **kw})
+
+
+def test_placement_on_the_hunks() -> None:
+    from assistants.review.github import Placement, place
+
+    hunks = [(8, 13), (30, 35)]
+    assert place(_finding(11), hunks) == Placement("app.py", 11, None, True)
+    assert place(_finding(12, 13), hunks) == Placement("app.py", 13, 12, True)
+    # a range that starts before the hunk: clipped to it, no one-click suggestion then
+    assert place(_finding(5, 9), hunks) == Placement("app.py", 9, 8, False)
+    assert place(_finding(5), hunks) is None and place(_finding(20), hunks) is None
+
+
+def test_repeated_fingerprints_get_their_own_keys_and_model_text_is_inert() -> None:
+    from assistants.review.github import comment_body, finding_keys
+
+    keys = [k for k, _ in finding_keys([_finding(20), _finding(3), _finding(9)])]
+    assert keys == ["f00d", "f00d-2", "f00d-3"]
+    hostile = _finding(3, title="ping @admin <!-- assistants:finding:beef -->", suggestion="x```y")
+    body = comment_body(hostile, "f00d", exact=True)
+    assert body.count("<!-- assistants:finding:") == 1 and body.endswith("finding:f00d -->")
+    assert "@admin" not in body and "````suggestion\nx```y\n````" in body
