@@ -37,11 +37,13 @@ __all__ = [
     "eval_math",
     "load_paper",
     "load_settings",
+    "post_pull_request_review",
     "review_diff",
     "review_paper",
     "review_path",
     "solve_math",
     "stream_chat",
+    "update_pr_body_section",
     "usage_summary",
 ]
 
@@ -59,6 +61,8 @@ _LAZY = {
     "review_path": "assistants.review.run",
     "review_diff": "assistants.review.run",
     "Review": "assistants.review.models",
+    "post_pull_request_review": "assistants.review.github",
+    "update_pr_body_section": "assistants.review.github",
     "load_paper": "assistants.paper.pdf",
     "Paper": "assistants.paper.text",
     "analyze_paper": "assistants.paper.analyze",
