@@ -41,11 +41,13 @@ __all__ = [
     "load_baseline",
     "load_paper",
     "load_settings",
+    "post_pull_request_review",
     "review_diff",
     "review_paper",
     "review_path",
     "solve_math",
     "stream_chat",
+    "update_pr_body_section",
     "usage_summary",
 ]
 
@@ -67,6 +69,8 @@ _LAZY = {
     "load_baseline": "assistants.review.baseline",
     "describe_diff": "assistants.review.describe",
     "PullRequestDescription": "assistants.review.models",
+    "post_pull_request_review": "assistants.review.github",
+    "update_pr_body_section": "assistants.review.github",
     "load_paper": "assistants.paper.pdf",
     "Paper": "assistants.paper.text",
     "analyze_paper": "assistants.paper.analyze",

@@ -19,7 +19,9 @@ one) and exits with the class's ``exit_code``; nothing else in the code base for
     │   ├── ServerError             exit 5   500 / 503 after every retry
     │   ├── APITimeoutError         exit 5   no answer within the time limit after every retry
     │   ├── APIConnectionError      exit 5   endpoint unreachable (refused: after one retry)
-    │   └── IncompleteStreamError   exit 5   a stream ended without [DONE] or a finish_reason
+    │   ├── IncompleteStreamError   exit 5   a stream ended without [DONE] or a finish_reason
+    │   └── GitHubError             exit 5   the GitHub API refused or failed (after retries)
+    │       └── GitHubRateLimitError exit 5  GitHub's rate limit, not reset within the wait
     ├── ResponseError               exit 6   the endpoint answered, but the answer is unusable
     │   ├── TruncatedResponseError  exit 6   finish_reason=length
     │   ├── EmptyResponseError      exit 6   no content
@@ -46,6 +48,8 @@ __all__ = [
     "ContentFilteredError",
     "ContextWindowError",
     "EmptyResponseError",
+    "GitHubError",
+    "GitHubRateLimitError",
     "IncompleteStreamError",
     "InputError",
     "InsufficientBalanceError",
@@ -172,6 +176,39 @@ class IncompleteStreamError(APIError):
         "the server ended the reply early; try again (a local server that serves one request "
         "at a time needs --concurrency 1 / ASSISTANTS_CONCURRENCY=1)"
     )
+
+
+class GitHubError(APIError):
+    """The GitHub REST API refused a request or failed after its retries (pull-request
+    reviews). ``status`` is the HTTP status if any; the hint says what to check for it."""
+
+    _HINTS = {  # noqa: RUF012
+        401: "check GITHUB_TOKEN (it is missing, expired or revoked)",
+        403: "the token may not write to the pull request: give the workflow "
+        "`permissions: pull-requests: write` (a pull request from a fork gets a read-only "
+        "token)",
+        404: "check the repository and pull-request number (--github-repo, --github-pr) and "
+        "that GITHUB_TOKEN can see the repository",
+        422: "GitHub rejected the request as invalid",
+    }
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        attempts: int = 1,
+    ) -> None:
+        if hint is None and status is not None and self.default_hint is None:
+            hint = self._HINTS.get(
+                status, "GitHub is failing; try again later" if status >= 500 else None
+            )
+        super().__init__(message, hint=hint, status=status, attempts=attempts)
+
+
+class GitHubRateLimitError(GitHubError):
+    default_hint = "wait for GitHub's rate limit to reset, then run again"
 
 
 class ResponseError(AssistantsError):

@@ -28,6 +28,7 @@ __all__ = [
     "listed_files",
     "nothing_staged",
     "pushed_range",
+    "rev_parse",
     "show",
     "toplevel",
     "tree_files",
@@ -139,6 +140,15 @@ def diff(root: Path, *refs: str, cached: bool = False, context_lines: int = 3) -
     )  # fmt: skip
     assert proc is not None
     return proc.stdout.decode("utf-8", "surrogateescape")
+
+
+def rev_parse(root: Path, ref: str) -> str:
+    """The full commit id ``ref`` names (an :class:`~assistants.errors.InputError` when it
+    names none)."""
+    proc = _run("rev-parse", "--verify", "-q", "--end-of-options", f"{ref}^{{commit}}", root=root,
+                check=True, hint=_REF_HINT)  # fmt: skip
+    assert proc is not None
+    return proc.stdout.decode("ascii", "replace").strip()
 
 
 def show(root: Path, ref: str, path: str) -> bytes:

@@ -54,6 +54,26 @@ __all__ = ["describe"]
 @lang_option
 @click.option("--include", multiple=True, metavar="GLOB", help="Only describe matching files.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Leave matching files out.")
+@click.option(
+    "--github-review",
+    is_flag=True,
+    help="With --diff REF: put the description into the pull request's body on GitHub, in a "
+    "section between hidden markers of ours (the author's text stays). Token from "
+    "GITHUB_TOKEN; the pull request from the Actions event or the --github-* options.",
+)
+@click.option(
+    "--github-repo",
+    metavar="OWNER/NAME",
+    default=None,
+    help="With --github-review: the repository [default: GITHUB_REPOSITORY].",
+)
+@click.option(
+    "--github-pr",
+    metavar="N",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --github-review: the pull-request number [default: from GITHUB_EVENT_PATH].",
+)
 def describe(
     paths: tuple[Path, ...],
     staged: bool,
@@ -68,6 +88,9 @@ def describe(
     lang: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    github_review: bool,
+    github_repo: str | None,
+    github_pr: int | None,
 ) -> None:
     """Write a pull-request description of a diff: title, summary, walkthrough, risks, tests.
 
@@ -86,11 +109,21 @@ def describe(
     check_output(output)
     if staged == bool(diff_ref):
         raise click.UsageError("give --diff REF or --staged (one of them)")
+    if github_review and not diff_ref:
+        raise click.UsageError("--github-review needs --diff REF (the pull request's changes)")
+    if (github_repo or github_pr) and not github_review:
+        raise click.UsageError("--github-repo and --github-pr only apply with --github-review")
     settings = settings_for(no_cache=no_cache, lang=lang)
     where_from: ConfigFrom = "worktree" if config_from == "worktree" else "ref"
     from ..review.rules import diff_rules
 
     settings = diff_rules(settings, diff_ref, staged=staged, config_from=where_from)
+    if github_review and not dry_run:  # where to post and the token, before anything is paid
+        from ..github import pull_request_from_env
+        from ..review.github import github_client
+
+        pull_request = pull_request_from_env(github_repo, github_pr)
+        github = github_client(settings)
     common: dict[str, Any] = {
         "staged": staged,
         "paths": paths,
@@ -107,3 +140,18 @@ def describe(
         with progress("describing the change") as callback:
             result = describe_diff(diff_ref, progress=callback, **common)
     emit(result.render(fmt), output)
+    if github_review and dry_run:
+        click.echo("warning: a dry run posts nothing to GitHub", err=True)
+    elif github_review:
+        from ..review.github import update_pr_body_section
+
+        with github:
+            changed = update_pr_body_section(
+                result.to_markdown(),
+                repo=f"{pull_request.owner}/{pull_request.repo}",
+                number=pull_request.number,
+                client=github,
+            )
+        where = f"{pull_request.owner}/{pull_request.repo}#{pull_request.number}"
+        state = "updated" if changed else "already up to date"
+        click.echo(f"github: the description of {where} {state}", err=True)

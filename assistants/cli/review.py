@@ -242,6 +242,27 @@ def review() -> None:
     help="With --hook: time limit in seconds [default: review.hook_timeout setting, 120].",
 )
 @click.option(
+    "--github-review",
+    is_flag=True,
+    help="With --diff REF: post the findings as one pull-request review on GitHub (inline "
+    "comments on the changed lines, the rest in its body; a re-run updates its own earlier "
+    "comments). Token from GITHUB_TOKEN; the pull request from the Actions event or the "
+    "--github-* options.",
+)
+@click.option(
+    "--github-repo",
+    metavar="OWNER/NAME",
+    default=None,
+    help="With --github-review: the repository [default: GITHUB_REPOSITORY].",
+)
+@click.option(
+    "--github-pr",
+    metavar="N",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --github-review: the pull-request number [default: from GITHUB_EVENT_PATH].",
+)
+@click.option(
     "--json-schema",
     is_flag=True,
     help="Print the JSON schema of the --format json report and exit.",
@@ -268,6 +289,9 @@ def review_paths(
     hook: bool,
     fail_closed: bool,
     timeout: float | None,
+    github_review: bool,
+    github_repo: str | None,
+    github_pr: int | None,
     json_schema: bool,
 ) -> None:
     """Review code: PATHS (default: the current folder), the staged changes or a diff.
@@ -284,6 +308,7 @@ def review_paths(
       assistants review --staged --fail-on medium
       assistants review --diff main --format sarif -o review.sarif
       assistants review --baseline .assistants-baseline.json src/
+      assistants review --diff origin/main...HEAD --github-review
       assistants review --dry-run .
     """
     from ..errors import (
@@ -314,6 +339,10 @@ def review_paths(
         raise click.UsageError("--fail-closed only applies with --hook")
     if timeout is not None and not hook:
         raise click.UsageError("--timeout only applies with --hook")
+    if github_review and (not diff_ref or staged or hook):
+        raise click.UsageError("--github-review needs --diff REF (the pull request's changes)")
+    if (github_repo or github_pr) and not github_review:
+        raise click.UsageError("--github-repo and --github-pr only apply with --github-review")
     if hook:
         # answered before settings and the reviewer are loaded, so an empty or message-only
         # commit costs next to nothing
@@ -339,6 +368,13 @@ def review_paths(
         )
     settings = _review_settings(no_cache, lang, staged, diff_ref, config_from)
     gate = fail_on or settings.review.fail_on
+    if github_review and not dry_run:
+        # where to post and the token are checked before anything is paid for
+        from ..github import pull_request_from_env
+        from ..review.github import github_client
+
+        pull_request = pull_request_from_env(github_repo, github_pr)
+        github = github_client(settings)
     text_instructions = _read_instructions(instructions)
 
     def run(dry: bool, callback: Any = None) -> Review:
@@ -406,6 +442,15 @@ def review_paths(
         click.echo(
             f"wrote baseline {baseline_file} ({len(baseline.findings)} finding(s))", err=True
         )
+    if github_review:
+        if result.dry_run:
+            _warn("a dry run posts nothing to GitHub")
+        else:
+            from ..review.github import post_pull_request_review
+
+            with github:
+                posted = post_pull_request_review(result, diff_ref, pr=pull_request, client=github)
+            click.echo(posted.summary(), err=True)
     if fell_back:
         _warn(
             "no API key, so this was a dry run (nothing was sent). To review for real, set "

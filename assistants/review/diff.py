@@ -33,6 +33,7 @@ class DiffFile:
     ranges: list[tuple[int, int]]  # new-side line ranges shown (changes + context), merged
     removed: dict[int, list[str]] = field(default_factory=dict)  # before new line n: "-" lines
     old_path: str | None = None
+    hunks: list[tuple[int, int]] = field(default_factory=list)  # new-side lines of each hunk
 
 
 @dataclass
@@ -207,6 +208,7 @@ def _parse(
                 ranges=merge_ranges(spans),
                 removed=removed,
                 old_path=old if old and old != path else None,
+                hunks=hunk_spans,
             )
         )
     selection.files.sort(key=lambda f: f.path)
