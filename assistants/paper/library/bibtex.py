@@ -61,8 +61,16 @@ def latex_escape(text: str) -> str:
     return _SPECIAL.sub(lambda m: _SPECIALS[m.group(0)], " ".join(text.split()))
 
 
+_LETTERS = str.maketrans(
+    {"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l",
+     "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "ı": "i"}
+)  # fmt: skip
+
+
 def _ascii(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    """Lower-case ASCII letters and digits: accents dropped, ø → o, ß → ss …"""
+    plain = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    plain = plain.encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]", "", plain.lower())
 
 
