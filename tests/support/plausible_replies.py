@@ -279,7 +279,9 @@ _ROW_TOPICS = {
 def _library(body: dict[str, Any]) -> dict[str, Any]:
     """A library question: the sentence of the passages that best matches the question,
     with the citation its passage header gives."""
-    text = _all_user(body)
+    text = "\n".join(
+        _text(m) for m in _messages(body) if m.get("role") == "user" and "cite as (" in _text(m)
+    )
     marks = list(_LIBRARY_PASSAGE.finditer(text))
     found: list[tuple[str, str]] = []
     for i, mark in enumerate(marks):
