@@ -112,6 +112,7 @@ def test_notebook_is_committed_without_outputs(name: str) -> None:
         "assistants.review.models",
         "assistants.paper.models",
         "assistants.paper.schema",
+        "assistants.paper.library.models",
         "assistants.math.models",
         "assistants.llm.chat",
     ],

@@ -40,7 +40,7 @@ __all__ = [
 
 LIBRARY_OUTPUT_TOKENS = 600  # for --dry-run estimates
 MIN_RELATIVE_SCORE = 0.1
-_GROUP = re.compile(r"\(([^()]*\bp{1,2}\.\s*\d[^()]*)\)")
+_GROUP = re.compile(r"\(([^()]*(?:\bpp?\.|\bpages?)\s*\d[^()]*)\)")
 _PART = re.compile(
     r"^\s*(?P<label>.+?),?\s+(?:pp?\.|pages?)\s*(?P<pages>\d+(?:\s*(?:[-–—,]|and)\s*\d+)*)\s*$"
 )

@@ -239,12 +239,17 @@ class LibraryStore:
             to_read: list[tuple[Path, str, str, os.stat_result, bool]] = []
             for path in files:
                 source = self._source(path)
-                stat = path.stat()
                 old = known.get(source)
-                if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                    self._unchanged(report, source, old)
+                try:
+                    stat = path.stat()
+                    if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                        self._unchanged(report, source, old)
+                        continue
+                    digest = _sha256(path)
+                except OSError as exc:  # unreadable now: reported, its old passages kept
+                    error = f"cannot read ({exc.strerror or exc})"
+                    report.failures.append(IndexFailure(source=source, error=error))
                     continue
-                digest = _sha256(path)
                 if old and old.sha256 == digest:
                     conn.execute(
                         "UPDATE papers SET size = ?, mtime_ns = ? WHERE id = ?",

@@ -108,7 +108,7 @@ def test_citation_check_forms() -> None:
     sent.append(passage("Hopper et al. 2023a", 2))
     text, cites = check_citations(
         "A (Lovelace et al., 2024, pp. 5-6). B (Hopper et al. 2023a, p. 2; Hopper et al. 2023b, "
-        "p. 2). C (Lovelace et al. 2024, p. 7). D (see Table 2).",
+        "p. 2). C (Lovelace et al. 2024, p. 7). D (see Table 2). E (Hopper et al. 2023a, page 2).",
         sent,
     )
     assert [(c.label, c.pages, c.verified) for c in cites] == [
@@ -116,6 +116,7 @@ def test_citation_check_forms() -> None:
         ("Hopper et al. 2023a", [2], True),
         ("Hopper et al. 2023b", [2], False),
         ("Lovelace et al. 2024", [7], False),
+        ("Hopper et al. 2023a", [2], True),
     ]
     assert "(Hopper et al. 2023a, p. 2; Hopper et al. 2023b, p. 2 [unverified])" in text
     assert "(Lovelace et al. 2024, p. 7 [unverified])" in text
