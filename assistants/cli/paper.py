@@ -174,22 +174,59 @@ def _analyze_folder(
 
 
 @paper.command()
-@click.argument("file", type=FILE)
+@click.argument("target", type=FILE)
 @click.argument("question")
 @format_option("text", "markdown", "json")
 @output_option
+@click.option(
+    "--passages",
+    type=click.IntRange(1, 100),
+    default=8,
+    show_default=True,
+    help="A folder: the most passages to send.",
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(100, 500_000),
+    default=6_000,
+    show_default=True,
+    help="A folder: the most tokens of passages to send.",
+)
 @_paper_options
-def ask(file: Path, question: str, fmt: str, output: Path | None, run: _PaperRun) -> None:
-    """Answer QUESTION from FILE, citing pages, or say that the paper does not answer it.
+def ask(
+    target: Path,
+    question: str,
+    fmt: str,
+    output: Path | None,
+    passages: int,
+    budget: int,
+    run: _PaperRun,
+) -> None:
+    """Answer QUESTION from TARGET, a paper or a folder of papers (a library), citing pages,
+    or say that it does not answer it.
+
+    A folder is indexed first (only new or changed PDFs are read, see `paper index`); its best
+    passages are sent and the answer cites them as (Author Year, p. N). A citation that names
+    no passage sent is marked [unverified].
 
     \b
-    Example:
+    Examples:
       assistants paper ask paper.pdf "Which datasets are used?"
+      assistants paper ask papers/ "Which method reaches the best recall on MS MARCO?"
     """
+    check_output(output)
+    settings = settings_for(no_cache=run.no_cache)
+    if target.is_dir():
+        from ..paper.library.core import Library
+
+        library = Library(target, settings=settings, lang=run.lang, password=run.password)
+        answer = library.ask(question, passages=passages, budget=budget, dry_run=run.dry_run)
+        _warn(answer.warnings)
+        emit(render_result(answer, fmt), output)
+        return
     from ..paper.chat import ask_paper
 
-    check_output(output)
-    _report(run.bind(ask_paper, file, question), fmt, output, settings_for(no_cache=run.no_cache))
+    _report(run.bind(ask_paper, target, question), fmt, output, settings)
 
 
 @paper.command()
@@ -271,3 +308,151 @@ def review(file: Path, ensemble: int | None, fmt: str, output: Path | None, run:
     check_output(output)
     task = partial(run.bind(review_paper, file), ensemble=ensemble)
     _report(task, fmt, output, settings_for(no_cache=run.no_cache), f"reviewing {file.name}")
+
+
+FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@paper.command()
+@click.argument("folder", type=FOLDER)
+@format_option("text", "markdown", "json", "bibtex")
+@output_option
+@password_option
+def index(folder: Path, fmt: str, output: Path | None, password: str | None) -> None:
+    """Index the PDFs in FOLDER (recursively) for `paper ask FOLDER` and `paper search`.
+
+    The index is FOLDER/.assistants-library.sqlite (SQLite full-text search, BM25): page-level
+    passages and each paper's metadata. A re-run reads only new or changed PDFs (by content
+    hash) and drops removed ones. --format bibtex prints the library's BibTeX entries.
+
+    \b
+    Examples:
+      assistants paper index papers/
+      assistants paper index papers/ --format bibtex -o papers.bib
+    """
+    from ..paper.library.core import Library
+
+    check_output(output)
+    library = Library(folder, settings=settings_for(), password=password)
+    with progress(f"indexing {folder}") as update:
+        report = library.index(progress=update)
+    for failure in report.failures:
+        click.echo(f"warning: not indexed: {failure.source}: {failure.error}", err=True)
+    if fmt == "bibtex":
+        emit(library.bibtex(refresh=False), output)
+        return
+    emit(render_result(report, fmt), output)
+
+
+@paper.command()
+@click.argument("folder", type=FOLDER)
+@click.argument("query")
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(1, 200),
+    default=10,
+    show_default=True,
+    help="How many passages to show.",
+)
+@format_option("text", "markdown", "json")
+@password_option
+def search(folder: Path, query: str, limit: int, fmt: str, password: str | None) -> None:
+    """Full-text search of the papers in FOLDER: the best passages for QUERY (BM25), each
+    with its citation (Author Year, p. N). No request is made.
+
+    \b
+    Example:
+      assistants paper search papers/ "contrastive loss temperature"
+    """
+    from ..paper.library.core import Library
+
+    library = Library(folder, settings=settings_for(), password=password)
+    emit(render_result(library.search(query, limit=limit), fmt), None)
+
+
+@paper.command()
+@click.argument("papers", nargs=-1, type=FILE)
+@click.option(
+    "--library",
+    "library_dir",
+    type=FOLDER,
+    default=None,
+    help="Pick the papers from this folder (a library) with --query.",
+)
+@click.option("--query", "-q", default=None, help="With --library: what the papers are about.")
+@click.option(
+    "--top",
+    type=click.IntRange(2, 20),
+    default=4,
+    show_default=True,
+    help="With --library: how many papers.",
+)
+@format_option("text", "markdown", "json", "csv")
+@output_option
+@_paper_options
+def compare(
+    papers: tuple[Path, ...],
+    library_dir: Path | None,
+    query: str | None,
+    top: int,
+    fmt: str,
+    output: Path | None,
+    run: _PaperRun,
+) -> None:
+    """Compare PAPERS side by side: problem, method, data, main results (with numbers) and
+    limitations, every cell citing pages. One short request per paper.
+
+    \b
+    Examples:
+      assistants paper compare a.pdf b.pdf c.pdf --format markdown
+      assistants paper compare --library papers/ --query "sparse retrieval" --format csv
+    """
+    from ..errors import InputError
+
+    check_output(output)
+    settings = settings_for(no_cache=run.no_cache)
+    if library_dir is not None:
+        from ..paper.library.core import Library
+
+        if papers or not query:
+            raise InputError("with --library, give --query and no paper files")
+        library = Library(library_dir, settings=settings, lang=run.lang, password=run.password)
+        with progress(f"comparing papers in {library_dir}"):
+            result = library.compare(query, top=top, dry_run=run.dry_run)
+    else:
+        from ..paper.library.compare import compare_papers
+
+        if len(papers) < 2:
+            raise InputError("give at least two papers (or --library DIR --query Q)")
+        with progress(f"comparing {len(papers)} papers") as update:
+            result = run.bind(compare_papers, list(papers))(settings=settings, progress=update)
+    _warn(result.warnings)
+    emit(result.to_csv() if fmt == "csv" else render_result(result, fmt), output)
+
+
+@paper.command()
+@click.argument("target", type=FILE)
+@output_option
+@password_option
+def cite(target: Path, output: Path | None, password: str | None) -> None:
+    """BibTeX for TARGET: a paper, or a folder (a library: one entry per PDF, keys unique).
+
+    Entries hold what the paper's metadata and first page give: title, authors, year, DOI and
+    the arXiv ID (eprint, archivePrefix). Keys are firstauthorYEARfirstword.
+
+    \b
+    Examples:
+      assistants paper cite paper.pdf
+      assistants paper cite papers/ -o papers.bib
+    """
+    check_output(output)
+    settings = settings_for()
+    if target.is_dir():
+        from ..paper.library.core import Library
+
+        emit(Library(target, settings=settings, password=password).bibtex(), output)
+        return
+    from ..paper.library.bibtex import paper_bibtex
+
+    emit(paper_bibtex(target, settings=settings, password=password), output)

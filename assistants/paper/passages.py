@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..llm.tokens import count_tokens
 
-__all__ = ["page_pieces", "scores", "select_pages"]
+__all__ = ["page_pieces", "scores", "select_pages", "words"]
 
 _MARK = re.compile(r"^\[page (\d+)\]\n", re.M)
 _WORD = re.compile(r"[^\W_]{2,}")
@@ -75,18 +75,19 @@ def page_pieces(tagged_text: str) -> list[tuple[int, str]]:
     return pieces
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
+    """The words BM25 scores: two or more letters or digits, case-folded, stop words out."""
     return [w for w in _WORD.findall(text.casefold()) if w not in _STOP]
 
 
 def scores(pieces: Sequence[tuple[int, str]], question: str) -> list[float]:
     """The BM25 score of each piece for ``question``."""
-    docs = [Counter(_words(text)) for _, text in pieces]
+    docs = [Counter(words(text)) for _, text in pieces]
     if not docs:
         return []
     lengths = [sum(doc.values()) for doc in docs]
     mean = (sum(lengths) / len(lengths)) or 1.0
-    terms = set(_words(question))
+    terms = set(words(question))
     idf = {
         term: math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
         for term in terms

@@ -234,6 +234,9 @@ def _paper(schema: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         return {"answerable": True, "answer": text, "pages": [page]}
     first_page, first = pages[0]
     summary = " ".join(first[:3])
+    if "problem" in props:  # a comparison row: one claim per cell
+        topics = {**_TOPICS, **_ROW_TOPICS}
+        return {name: _claims(pages, topics[name], 1)[0] for name in props}
     reviews = _embedded_reviews(_last_user(body))
     if "soundness" in props and reviews:  # a meta-review: keep what the reviews agree on
         first_review = reviews[0]
@@ -265,6 +268,34 @@ def _paper(schema: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_LIBRARY_PASSAGE = re.compile(r"^\[P\d+\] cite as \((.+?)\) — .*$", re.M)
+_ROW_TOPICS = {
+    "problem": "problem we study address dense expensive",
+    "data": "datasets benchmark evaluate corpus collection",
+    "results": "recall reaches percent accuracy latency improves",
+}
+
+
+def _library(body: dict[str, Any]) -> dict[str, Any]:
+    """A library question: the sentence of the passages that best matches the question,
+    with the citation its passage header gives."""
+    text = "\n".join(
+        _text(m) for m in _messages(body) if m.get("role") == "user" and "cite as (" in _text(m)
+    )
+    marks = list(_LIBRARY_PASSAGE.finditer(text))
+    found: list[tuple[str, str]] = []
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        chunk = " ".join(text[mark.end() : end].split())
+        found += [(mark.group(1), s) for s in re.split(r"(?<=[.!?])\s+", chunk) if s]
+    question = _last_user(body).split("Question about the library:", 1)[-1].split("\n", 1)[0]
+    wanted = {w for w in _WORD.findall(question.lower()) if len(w) > 3 and w not in _STOP}
+    if not found or not wanted:
+        return {"answerable": False, "answer": "The passages do not answer this."}
+    cite, sentence = max(found, key=lambda f: len(wanted & set(_WORD.findall(f[1].lower()))))
+    return {"answerable": True, "answer": f"{_shorten(sentence).rstrip('.')} ({cite})."}
+
+
 def _structured(body: dict[str, Any]) -> str:
     # the schema is appended to the system message or to the last message (a repair round
     # adds messages after it): the latest message that has one
@@ -274,6 +305,8 @@ def _structured(body: dict[str, Any]) -> str:
     props = schema.get("properties", {})
     if "findings" in props:
         return json.dumps(_review(body))
+    if "cite as (" in _all_user(body):
+        return json.dumps(_library(body))
     if "[page " in _all_user(body) or "soundness" in props:
         return json.dumps(_paper(schema, body))
     return json.dumps(example_value(schema))

@@ -27,6 +27,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "paper/reduce.j2": {"title": "Widgets at Scale", "parts": 2},
     "paper/review.j2": {"reviewer": 1, "reviewers": 3},
+    "paper/compare.j2": {},
+    "paper/library_system.j2": {"language": "English"},
+    "paper/library_ask.j2": {"question": "Which method has the best recall?"},
+    "paper/library.j2": {
+        "papers": 30,
+        "passages": [
+            {
+                "label": "Lovelace and Turing 2024",
+                "page": 5,
+                "title": "Widgets at Scale",
+                "source": "widgets.pdf",
+                "text": "Recall at 100 is 0.912.",
+            }
+        ],
+    },
     "paper/meta_review.j2": {"title": "Widgets at Scale", "reviews": ['{"overall": 6}']},
     "review/system.j2": {
         "mode": "diff",
