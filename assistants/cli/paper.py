@@ -42,7 +42,14 @@ def password_option(func: Any) -> Any:
     )(func)
 
 
-FILE = click.Path(exists=False, path_type=Path)
+# a path, or an identifier the loader downloads (arxiv:ID, a DOI, an arXiv or PDF URL): kept as
+# the string given (a Path would fold "https://" into "https:/")
+FILE = click.Path(exists=False, path_type=str)
+
+
+def _name(file: str) -> str:
+    """How the progress line names FILE: a path's file name, an identifier as given."""
+    return Path(file).name if Path(file).exists() else file
 
 
 @click.group()
@@ -109,25 +116,28 @@ def _report(
     "estimate).",
 )
 @_paper_options
-def analyze(target: Path, fmt: str, output: Path | None, run: _PaperRun) -> None:
-    """Analyze TARGET, a paper (PDF, .md, .txt) or a folder of papers: summary,
+def analyze(target: str, fmt: str, output: Path | None, run: _PaperRun) -> None:
+    """Analyze TARGET, a paper (PDF, .md, .txt, arxiv:ID, a DOI or a PDF URL) or a folder of
+    papers: summary,
     contributions, innovations, method, key results, limitations and open questions, each
     citing pages.
 
     \b
     Examples:
       assistants paper analyze paper.pdf
+      assistants paper analyze arxiv:2501.12948
       assistants paper analyze paper.pdf --format markdown -o report.md
       assistants paper analyze papers/ -o reports/ --lang zh
     """
-    check_output(output, folder=target.is_dir())
+    folder = Path(target).is_dir()
+    check_output(output, folder=folder)
     settings = settings_for(no_cache=run.no_cache)
-    if target.is_dir():
-        _analyze_folder(target, fmt, output or Path("paper-reports"), run, settings)
+    if folder:
+        _analyze_folder(Path(target), fmt, output or Path("paper-reports"), run, settings)
         return
     from ..paper.analyze import analyze_paper
 
-    _report(run.bind(analyze_paper, target), fmt, output, settings, f"analysing {target.name}")
+    _report(run.bind(analyze_paper, target), fmt, output, settings, f"analysing {_name(target)}")
 
 
 def _warn(warnings: list[str]) -> None:
@@ -179,12 +189,14 @@ def _analyze_folder(
 @format_option("text", "markdown", "json")
 @output_option
 @_paper_options
-def ask(file: Path, question: str, fmt: str, output: Path | None, run: _PaperRun) -> None:
-    """Answer QUESTION from FILE, citing pages, or say that the paper does not answer it.
+def ask(file: str, question: str, fmt: str, output: Path | None, run: _PaperRun) -> None:
+    """Answer QUESTION from FILE (a path, arxiv:ID, a DOI or a PDF URL), citing pages, or say
+    that the paper does not answer it.
 
     \b
-    Example:
+    Examples:
       assistants paper ask paper.pdf "Which datasets are used?"
+      assistants paper ask https://arxiv.org/abs/2501.12948 "What is the reward?"
     """
     from ..paper.chat import ask_paper
 
@@ -196,8 +208,9 @@ def ask(file: Path, question: str, fmt: str, output: Path | None, run: _PaperRun
 @click.argument("file", type=FILE)
 @format_option("text", "markdown", "json")
 @_paper_options
-def chat(file: Path, fmt: str, run: _PaperRun) -> None:
-    """Ask questions about FILE one after another (the conversation is kept).
+def chat(file: str, fmt: str, run: _PaperRun) -> None:
+    """Ask questions about FILE (a path, arxiv:ID, a DOI or a PDF URL) one after another (the
+    conversation is kept).
 
     Reads one question per line from stdin until end of input or "exit"; works with a pipe
     (with --format json, each answer is one JSON object on one line):
@@ -214,7 +227,7 @@ def chat(file: Path, fmt: str, run: _PaperRun) -> None:
     tty = sys.stdin.isatty()
     err = console(stderr=True)
     if tty:
-        title = session.paper.title or file.name
+        title = session.paper.title or _name(file)
         err.print(f"{title} · {session.paper.page_count} pages · empty line or 'exit' to stop")
     while True:
         if tty:
@@ -254,20 +267,36 @@ def chat(file: Path, fmt: str, run: _PaperRun) -> None:
     default=None,
     help="Independent reviews aggregated by a meta-review (default: paper.ensemble, 1).",
 )
+@click.option(
+    "--reflect",
+    type=click.IntRange(0, 10),
+    default=None,
+    metavar="N",
+    help="Reflection rounds: each reviewer re-reads the paper and revises its review up to N "
+    "times, stopping when it says it is done (default: paper.reflect, 0).",
+)
 @format_option("text", "markdown", "json")
 @output_option
 @_paper_options
-def review(file: Path, ensemble: int | None, fmt: str, output: Path | None, run: _PaperRun) -> None:
-    """Review FILE with a conference-style form: strengths, weaknesses, questions,
-    limitations, soundness / presentation / contribution (1-4), overall (1-10),
-    confidence (1-5) and a decision.
+def review(
+    file: str,
+    ensemble: int | None,
+    reflect: int | None,
+    fmt: str,
+    output: Path | None,
+    run: _PaperRun,
+) -> None:
+    """Review FILE (a path, arxiv:ID, a DOI or a PDF URL) with a conference-style form:
+    strengths, weaknesses, questions, limitations, soundness / presentation / contribution
+    (1-4), overall (1-10), confidence (1-5) and a decision.
 
     \b
-    Example:
+    Examples:
       assistants paper review paper.pdf --ensemble 3 --format markdown
+      assistants paper review arxiv:2501.12948 --reflect 3
     """
     from ..paper.review import review_paper
 
     check_output(output)
-    task = partial(run.bind(review_paper, file), ensemble=ensemble)
-    _report(task, fmt, output, settings_for(no_cache=run.no_cache), f"reviewing {file.name}")
+    task = partial(run.bind(review_paper, file), ensemble=ensemble, reflect=reflect)
+    _report(task, fmt, output, settings_for(no_cache=run.no_cache), f"reviewing {_name(file)}")

@@ -25,6 +25,7 @@ __all__ = [
     "PaperAnswer",
     "PaperEstimate",
     "PaperReview",
+    "ReflectionRound",
     "ReviewForm",
 ]
 
@@ -137,6 +138,17 @@ class ReviewForm(BaseModel):
     decision: Literal["accept", "reject"]
 
 
+class ReflectionRound(BaseModel):
+    """One round of a reviewer's reflection: round 0 is the first review, round k its k-th
+    revision after re-reading the paper; ``done`` when the reviewer said the review needs no
+    further change (the rounds stop there)."""
+
+    reviewer: int = Field(ge=1)
+    round: int = Field(ge=0)
+    done: bool = False
+    form: ReviewForm
+
+
 class PaperReview(_PaperFacts):
     """The review (the aggregate of ``reviews`` when ``ensemble`` > 1: scores are the means of
     the individual reviews, the decision is the majority, the text is an area chair's
@@ -157,6 +169,10 @@ class PaperReview(_PaperFacts):
     decision: Literal["accept", "reject"] = "reject"
     ensemble: int = 1
     reviews: list[ReviewForm] = Field(default_factory=list)
+    reflect: int = Field(default=0, description="reflection rounds asked per reviewer")
+    reflections: list[ReflectionRound] = Field(
+        default_factory=list, description="every reviewer's rounds; the last is in reviews"
+    )
 
 
 class BatchItem(BaseModel):

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InputError
+from .fetch import is_identifier
 from .worker import BOOTSTRAP, Limits
 
 if TYPE_CHECKING:
@@ -62,14 +63,27 @@ def load_paper(
     password: str | None = None,
     settings: PaperSettings | Settings | None = None,
 ) -> Paper:
-    """Load a paper from a path (``.pdf``, ``.txt``, ``.md``), PDF bytes, or raw text.
-    ``settings`` is the ``paper`` section (or the whole :class:`~assistants.config.Settings`).
+    """Load a paper from a path (``.pdf``, ``.txt``, ``.md``), an identifier (``arxiv:ID``,
+    an arXiv, DOI or PDF URL, ``doi:10.xxxx/...``: downloaded and cached by
+    :mod:`assistants.paper.fetch`), PDF bytes, or raw text. ``settings`` is the ``paper``
+    section (or the whole :class:`~assistants.config.Settings`; an identifier needs the whole,
+    else they are loaded).
 
     A ``str`` is a path when it names an existing file or looks like one (one line, ending in a
     known suffix); otherwise it is the paper's text. Raises :class:`InputError` for anything
-    that cannot be used.
+    that cannot be used (:class:`~assistants.errors.DownloadError` for a failed download).
     """
     reader = _reader_settings(settings)
+    if (
+        isinstance(path_or_text, str)
+        and is_identifier(path_or_text)
+        and not _existing_file(path_or_text)
+    ):
+        from .fetch import fetch_paper
+
+        fetched = fetch_paper(path_or_text, settings)
+        name = path_or_text.strip()
+        return fetched.apply(_load_pdf(fetched.path, name, password, reader))
     if not isinstance(path_or_text, (str, bytes, os.PathLike)):
         from .text import Paper
 
@@ -135,6 +149,13 @@ def _reader_settings(settings: PaperSettings | Settings | None) -> _ReaderSettin
 
     paper = settings.paper if isinstance(settings, Settings) else settings
     return _ReaderSettings(**{f.name: getattr(paper, f.name) for f in fields(_ReaderSettings)})
+
+
+def _existing_file(value: str) -> bool:
+    try:
+        return Path(value).expanduser().exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _looks_like_path(value: str) -> bool:

@@ -218,10 +218,25 @@ def review_markdown(r: PaperReview) -> str:
         ),
         "",
     ]
+    if r.reflections:
+        lines += ["## Reflection", "", *_reflection_lines(r), ""]
     if r.warnings:
         lines += ["## Notes", ""] + [f"- {w}" for w in r.warnings] + [""]
     lines.append(f"---\n{r.model} · {_usage(r.usage)}")
     return "\n".join(lines) + "\n"
+
+
+def _reflection_lines(r: PaperReview) -> list[str]:
+    """One line per reviewer: the rounds taken and how overall score and decision moved."""
+    lines = []
+    for k in sorted({item.reviewer for item in r.reflections}):
+        rounds = [item for item in r.reflections if item.reviewer == k]
+        taken = len(rounds) - 1
+        moves = " → ".join(f"{item.form.overall} ({item.form.decision})" for item in rounds)
+        end = "; done" if rounds[-1].done else ""
+        who = f"Reviewer {k}: " if r.ensemble > 1 else ""
+        lines.append(f"- {who}{taken} of {r.reflect} rounds{end}; overall {moves}")
+    return lines
 
 
 def review_text(r: PaperReview) -> str:

@@ -117,10 +117,11 @@ def paper_prefix(paper: Paper, settings: Settings, lang: str) -> list[tuple[str,
 def as_paper(
     paper_or_path: Paper | str | Path | bytes, settings: Settings, password: str | None
 ) -> Paper:
-    """A loaded paper as it is, or one loaded from a path, PDF bytes or text."""
+    """A loaded paper as it is, or one loaded from a path, an identifier (arXiv id, DOI,
+    URL), PDF bytes or text."""
     if isinstance(paper_or_path, Paper):
         return paper_or_path
-    return load_paper(paper_or_path, password=password, settings=settings.paper)
+    return load_paper(paper_or_path, password=password, settings=settings)
 
 
 def result_facts(paper: Paper, settings: Settings, llm: LLM, lang: str) -> dict[str, Any]:

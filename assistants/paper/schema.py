@@ -115,6 +115,14 @@ class _ReviewOut(ReviewForm):
     limitations: list[str]
 
 
+class _ReflectionOut(_ReviewOut):
+    model_config = ConfigDict(extra="ignore")
+
+    done: bool = Field(
+        description='"I am done": true when the review needs no further change (rounds stop)'
+    )
+
+
 CLAIM_LISTS = (
     "contributions",
     "innovations",

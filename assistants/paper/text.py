@@ -86,6 +86,8 @@ class Paper(BaseModel):
     authors: list[str] = Field(default_factory=list)
     doi: str | None = None
     arxiv_id: str | None = None
+    year: int | None = None
+    abstract: str | None = None
     pages: list[Page]
     sections: list[Section] = Field(default_factory=list)
     sections_from: SectionSource = "none"

@@ -27,6 +27,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "paper/reduce.j2": {"title": "Widgets at Scale", "parts": 2},
     "paper/review.j2": {"reviewer": 1, "reviewers": 3},
+    "paper/reflect.j2": {
+        "reviewer": 2,
+        "reviewers": 3,
+        "round": 1,
+        "rounds": 2,
+        "review": '{"summary": "A widget paper.", "overall": 6}',
+    },
     "paper/meta_review.j2": {"title": "Widgets at Scale", "reviews": ['{"overall": 6}']},
     "review/system.j2": {
         "mode": "diff",
