@@ -21,6 +21,7 @@ __all__ = [
     "BatchItem",
     "BatchResult",
     "Claim",
+    "KeyResult",
     "PaperAnalysis",
     "PaperAnswer",
     "PaperEstimate",
@@ -42,6 +43,19 @@ class Claim(BaseModel):
     @property
     def flagged(self) -> bool:
         return bool(self.unverified_pages) or not self.pages
+
+
+class KeyResult(Claim):
+    """A key result: a claim that may name the table its number came from (``table``, as
+    printed: "2", "III"), checked against the paper's tables; a table the paper does not have
+    is kept in ``unverified_table`` and flags the item."""
+
+    table: str | None = None
+    unverified_table: str | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return super().flagged or self.unverified_table is not None
 
 
 class PaperEstimate(BaseModel):
@@ -80,7 +94,7 @@ class PaperAnalysis(_PaperFacts):
     contributions: list[Claim] = Field(default_factory=list)
     innovations: list[Claim] = Field(default_factory=list)
     method: list[Claim] = Field(default_factory=list)
-    key_results: list[Claim] = Field(default_factory=list)
+    key_results: list[KeyResult] = Field(default_factory=list)
     limitations: list[Claim] = Field(default_factory=list)
     open_questions: list[Claim] = Field(default_factory=list)
     path: Literal["single", "map-reduce"] = "single"

@@ -214,6 +214,7 @@ def _load_pdf(
         metadata=raw.get("metadata") or {},
         outline=[tuple(entry) for entry in raw.get("outline") or []],
         warnings=warnings,
+        layouts=raw.get("layouts") or {},
     )
     with_text = [p.number for p in paper.pages if len(p.text.strip()) >= 20]
     if not with_text:
@@ -315,6 +316,8 @@ def _extract(
                 elif kind == "page":
                     index = message["index"]
                     result["pages"][index] = message["text"]
+                    if message.get("layout"):
+                        result.setdefault("layouts", {})[index] = message["layout"]
                     if message.get("image"):
                         result["image_pages"] = result.get("image_pages", 0) + 1
                     if message.get("warning"):

@@ -38,20 +38,30 @@ __all__ = [
 ]
 
 
-def cite(pages: Sequence[int], unverified: Sequence[int] = ()) -> str:
-    """``(p. 3, 5)``; unverifiable citations are named, never hidden."""
+def cite(
+    pages: Sequence[int],
+    unverified: Sequence[int] = (),
+    table: str | None = None,
+    unverified_table: str | None = None,
+) -> str:
+    """``(p. 3, 5)``, ``(Table 2, p. 7)``; unverifiable citations are named, never hidden."""
     parts = []
     if pages:
-        parts.append("p. " + ", ".join(str(p) for p in pages))
+        where = "p. " + ", ".join(str(p) for p in pages)
+        parts.append(f"Table {table}, {where}" if table else where)
     if unverified:
         parts.append("unverified: p. " + ", ".join(str(p) for p in unverified))
+    if unverified_table:
+        parts.append(f"unverified: {unverified_table} (no such table)")
     if not parts:
         return "(no page cited)"
     return "(" + "; ".join(parts) + ")"
 
 
 def _claim(claim: Claim) -> str:
-    return f"{claim.text} {cite(claim.pages, claim.unverified_pages)}"
+    table = getattr(claim, "table", None)  # a KeyResult's
+    unverified_table = getattr(claim, "unverified_table", None)
+    return f"{claim.text} {cite(claim.pages, claim.unverified_pages, table, unverified_table)}"
 
 
 def _usage(usage: Usage) -> str:

@@ -17,6 +17,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "page_count": 2,
         "references_cut": True,
         "text": "[page 1]\nAbstract\nWe scale widgets.\n[page 2]\n1 Introduction\nWidgets.",
+        "tables": "[Table 1, page 2] Table 1: Accuracy.\nMethod    Acc\nOurs      91.2",
     },
     "paper/analyze.j2": {},
     "paper/ask.j2": {"question": "Which datasets are used?"},
