@@ -49,6 +49,8 @@ class Caption:
 def has_table_caption(text: str) -> bool:
     """Whether a page's text may hold a table caption (cheap: decides whether the reader runs
     the slower layout extraction on the page)."""
+    if "Tab" not in text and "TAB" not in text:
+        return False  # most pages: no regex at all
     return _TABLE_START.search(text) is not None and any(
         caption.kind == "table" for caption in find_captions(text)
     )

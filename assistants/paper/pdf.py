@@ -34,6 +34,7 @@ import importlib
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -44,7 +45,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .fetch import is_identifier
 from .worker import BOOTSTRAP, Limits
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["load_paper"]
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
+# what may name a remote paper (assistants.paper.fetch decides; imported only then)
+_REMOTE = re.compile(r"(?:arxiv:|doi:|10\.\d|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
 _OCR_HINT = "the PDF has no text layer; run OCR first, e.g. `ocrmypdf in.pdf out.pdf`"
 
 
@@ -74,11 +76,7 @@ def load_paper(
     that cannot be used (:class:`~assistants.errors.DownloadError` for a failed download).
     """
     reader = _reader_settings(settings)
-    if (
-        isinstance(path_or_text, str)
-        and is_identifier(path_or_text)
-        and not _existing_file(path_or_text)
-    ):
+    if isinstance(path_or_text, str) and _names_remote(path_or_text):
         from .fetch import fetch_paper
 
         fetched = fetch_paper(path_or_text, settings)
@@ -151,11 +149,19 @@ def _reader_settings(settings: PaperSettings | Settings | None) -> _ReaderSettin
     return _ReaderSettings(**{f.name: getattr(paper, f.name) for f in fields(_ReaderSettings)})
 
 
-def _existing_file(value: str) -> bool:
-    try:
-        return Path(value).expanduser().exists()
-    except (OSError, ValueError):
+def _names_remote(value: str) -> bool:
+    """An arXiv id, DOI or URL (and no file of that name); the fetch module is imported only
+    for a string that may be one (it is off the path of a local file's start-up)."""
+    if not _REMOTE.match(value.lstrip()):
         return False
+    from .fetch import is_identifier
+
+    if not is_identifier(value):
+        return False
+    try:
+        return not Path(value).expanduser().exists()
+    except (OSError, ValueError):
+        return True
 
 
 def _looks_like_path(value: str) -> bool:
