@@ -201,6 +201,9 @@ class Paper(BaseModel):
                     else f"pp. {section.start_page}–{section.end_page}"
                 )
                 lines.append(f"{indent}- {section.title} ({span})")
+        if self.tables or self.figures:
+            lines.append("")
+            lines.extend(f"- {t.caption} (p. {t.page})" for t in [*self.tables, *self.figures])
         if self.warnings:
             lines.append("")
             lines.extend(f"> warning: {w}" for w in self.warnings)

@@ -43,6 +43,7 @@ def test_captions_and_pages_match_the_pdf(tables_spec: pdfs.TablesSpec, loaded: 
     assert [(f.number, f.caption, f.page) for f in loaded.figures] == tables_spec.figures
     # "Table 3 shows ..." wrapped to a line start on page 2 is prose, not a caption
     assert all(t.page != 2 for t in loaded.tables)
+    assert "- Table 3. Ablations of the widget size. (p. 4)" in loaded.to_markdown()
 
 
 def test_table_bodies_keep_their_columns(tables_spec: pdfs.TablesSpec, loaded: Any) -> None:
