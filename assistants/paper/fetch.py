@@ -249,7 +249,7 @@ def _download(client: httpx.Client, remote: Remote, dest: Path, paper: PaperSett
     given = remote.given
     deadline = time.monotonic() + paper.download_deadline
     current = remote.url
-    landing = remote.kind == "doi"  # a landing page may name the PDF
+    landing = remote.kind != "arxiv"  # a DOI's or a URL's landing page may name the PDF
     hops = 0
     while True:
         scheme = urlsplit(current).scheme.lower()
