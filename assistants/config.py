@@ -121,6 +121,19 @@ class PaperSettings(_Section):
     page_timeout: float = Field(default=10.0, gt=0, description="seconds per page")
     concurrency: int | None = Field(default=None, gt=0)
     ensemble: int = Field(default=1, ge=1, le=16, description="reviews per paper (review)")
+    reflect: int = Field(
+        default=0, ge=0, le=10, description="reflection rounds per review (review --reflect)"
+    )
+    download_timeout: float = Field(
+        default=30.0, gt=0, description="downloads: seconds to connect, and between two reads"
+    )
+    download_deadline: float = Field(
+        default=300.0, gt=0, description="downloads: seconds for a whole download"
+    )
+    max_redirects: int = Field(default=10, ge=0, le=30, description="downloads: redirects")
+    table_tokens: int = Field(
+        default=6_000, ge=0, description="table text sent with the paper (0: none)"
+    )
 
 
 class MathSettings(_Section):
@@ -176,6 +189,13 @@ class Settings(BaseSettings):
     price_file: Path | None = None
     prompts_dir: Path | None = Field(default=None, description="folder of template overrides")
     lang: str = Field(default="en", description="language of analysis text")
+    # where papers are downloaded from: user-only, like the endpoint (a project must not
+    # redirect downloads silently; DESIGN §8)
+    arxiv_url: str = Field(default="https://arxiv.org", description="arXiv (PDF downloads)")
+    arxiv_api_url: str = Field(
+        default="https://export.arxiv.org/api/query", description="arXiv API (paper metadata)"
+    )
+    doi_url: str = Field(default="https://doi.org", description="DOI resolver")
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     paper: PaperSettings = Field(default_factory=PaperSettings)
     math: MathSettings = Field(default_factory=MathSettings)

@@ -10,6 +10,7 @@ one) and exits with the class's ``exit_code``; nothing else in the code base for
     ├── ConfigError                 exit 3   settings, profiles, price file, prompt templates
     │   └── MissingAPIKeyError      exit 3   no DEEPSEEK_API_KEY for an endpoint that needs one
     ├── InputError                  exit 4   a file we cannot use: corrupt PDF, binary, not found
+    │   └── DownloadError           exit 4   a paper by identifier or URL could not be downloaded
     ├── APIError                    exit 5   the endpoint refused or failed (after retries)
     │   ├── AuthenticationError     exit 5   401, bad key
     │   ├── InsufficientBalanceError exit 5  402, account has no balance left
@@ -47,6 +48,7 @@ __all__ = [
     "ConfigError",
     "ContentFilteredError",
     "ContextWindowError",
+    "DownloadError",
     "EmptyResponseError",
     "GitHubError",
     "GitHubRateLimitError",
@@ -97,6 +99,15 @@ class MissingAPIKeyError(ConfigError):
 
 class InputError(AssistantsError):
     exit_code = 4
+
+
+class DownloadError(InputError):
+    """A paper named by an identifier or URL could not be fetched (offline, 404, not a PDF,
+    too large, too slow). The message names the URL; ``url`` holds it."""
+
+    def __init__(self, message: str, *, url: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.url = url
 
 
 class APIError(AssistantsError):

@@ -1,8 +1,9 @@
 """Which projects the user trusts with the settings that decide where the key goes.
 
 A project (a folder with a ``pyproject.toml`` and/or a ``.env``) may set its own review rules,
-but the endpoint, the key, prompt overrides, the price file and the cache, ledger and data
-paths are taken from it only after the user said so: ``assistants trust [PATH]`` records the
+but the endpoint, the key, prompt overrides, the price file, the cache, ledger and data
+paths and where papers are downloaded from (``arxiv_url``, ``arxiv_api_url``, ``doi_url``) are
+taken from it only after the user said so: ``assistants trust [PATH]`` records the
 folder and a hash of its configuration in ``trust.json`` beside the user config file. A
 changed configuration no longer matches the hash and is untrusted again (the model is
 ``direnv allow``). Nothing here prints; callers decide how to tell the user.
@@ -43,6 +44,9 @@ TRUSTED_KEYS = frozenset(
         "cache_path",
         "ledger_path",
         "data_dir",
+        "arxiv_url",
+        "arxiv_api_url",
+        "doi_url",
     }
 )
 

@@ -42,7 +42,14 @@ def password_option(func: Any) -> Any:
     )(func)
 
 
-FILE = click.Path(exists=False, path_type=Path)
+# a path, or an identifier the loader downloads (arxiv:ID, a DOI, an arXiv or PDF URL): kept as
+# the string given (a Path would fold "https://" into "https:/")
+FILE = click.Path(exists=False, path_type=str)
+
+
+def _name(file: str) -> str:
+    """How the progress line names FILE: a path's file name, an identifier as given."""
+    return Path(file).name if Path(file).exists() else file
 
 
 @click.group()
@@ -109,25 +116,28 @@ def _report(
     "estimate).",
 )
 @_paper_options
-def analyze(target: Path, fmt: str, output: Path | None, run: _PaperRun) -> None:
-    """Analyze TARGET, a paper (PDF, .md, .txt) or a folder of papers: summary,
+def analyze(target: str, fmt: str, output: Path | None, run: _PaperRun) -> None:
+    """Analyze TARGET, a paper (PDF, .md, .txt, arxiv:ID, a DOI or a PDF URL) or a folder of
+    papers: summary,
     contributions, innovations, method, key results, limitations and open questions, each
     citing pages.
 
     \b
     Examples:
       assistants paper analyze paper.pdf
+      assistants paper analyze arxiv:2501.12948
       assistants paper analyze paper.pdf --format markdown -o report.md
       assistants paper analyze papers/ -o reports/ --lang zh
     """
-    check_output(output, folder=target.is_dir())
+    folder = Path(target).is_dir()
+    check_output(output, folder=folder)
     settings = settings_for(no_cache=run.no_cache)
-    if target.is_dir():
-        _analyze_folder(target, fmt, output or Path("paper-reports"), run, settings)
+    if folder:
+        _analyze_folder(Path(target), fmt, output or Path("paper-reports"), run, settings)
         return
     from ..paper.analyze import analyze_paper
 
-    _report(run.bind(analyze_paper, target), fmt, output, settings, f"analysing {target.name}")
+    _report(run.bind(analyze_paper, target), fmt, output, settings, f"analysing {_name(target)}")
 
 
 def _warn(warnings: list[str]) -> None:
@@ -194,7 +204,7 @@ def _analyze_folder(
 )
 @_paper_options
 def ask(
-    target: Path,
+    target: str,
     question: str,
     fmt: str,
     output: Path | None,
@@ -202,8 +212,8 @@ def ask(
     budget: int,
     run: _PaperRun,
 ) -> None:
-    """Answer QUESTION from TARGET, a paper or a folder of papers (a library), citing pages,
-    or say that it does not answer it.
+    """Answer QUESTION from TARGET, a paper (a path, arxiv:ID, a DOI or a PDF URL) or a folder
+    of papers (a library), citing pages, or say that it does not answer it.
 
     A folder is indexed first (only new or changed PDFs are read, see `paper index`); its best
     passages are sent and the answer cites them as (Author Year, p. N). A citation that names
@@ -213,10 +223,11 @@ def ask(
     Examples:
       assistants paper ask paper.pdf "Which datasets are used?"
       assistants paper ask papers/ "Which method reaches the best recall on MS MARCO?"
+      assistants paper ask https://arxiv.org/abs/2501.12948 "What is the reward?"
     """
     check_output(output)
     settings = settings_for(no_cache=run.no_cache)
-    if target.is_dir():
+    if Path(target).is_dir():
         from ..paper.library.core import Library
 
         library = Library(target, settings=settings, lang=run.lang, password=run.password)
@@ -233,8 +244,9 @@ def ask(
 @click.argument("file", type=FILE)
 @format_option("text", "markdown", "json")
 @_paper_options
-def chat(file: Path, fmt: str, run: _PaperRun) -> None:
-    """Ask questions about FILE one after another (the conversation is kept).
+def chat(file: str, fmt: str, run: _PaperRun) -> None:
+    """Ask questions about FILE (a path, arxiv:ID, a DOI or a PDF URL) one after another (the
+    conversation is kept).
 
     Reads one question per line from stdin until end of input or "exit"; works with a pipe
     (with --format json, each answer is one JSON object on one line):
@@ -251,7 +263,7 @@ def chat(file: Path, fmt: str, run: _PaperRun) -> None:
     tty = sys.stdin.isatty()
     err = console(stderr=True)
     if tty:
-        title = session.paper.title or file.name
+        title = session.paper.title or _name(file)
         err.print(f"{title} · {session.paper.page_count} pages · empty line or 'exit' to stop")
     while True:
         if tty:
@@ -291,23 +303,39 @@ def chat(file: Path, fmt: str, run: _PaperRun) -> None:
     default=None,
     help="Independent reviews aggregated by a meta-review (default: paper.ensemble, 1).",
 )
+@click.option(
+    "--reflect",
+    type=click.IntRange(0, 10),
+    default=None,
+    metavar="N",
+    help="Reflection rounds: each reviewer re-reads the paper and revises its review up to N "
+    "times, stopping when it says it is done (default: paper.reflect, 0).",
+)
 @format_option("text", "markdown", "json")
 @output_option
 @_paper_options
-def review(file: Path, ensemble: int | None, fmt: str, output: Path | None, run: _PaperRun) -> None:
-    """Review FILE with a conference-style form: strengths, weaknesses, questions,
-    limitations, soundness / presentation / contribution (1-4), overall (1-10),
-    confidence (1-5) and a decision.
+def review(
+    file: str,
+    ensemble: int | None,
+    reflect: int | None,
+    fmt: str,
+    output: Path | None,
+    run: _PaperRun,
+) -> None:
+    """Review FILE (a path, arxiv:ID, a DOI or a PDF URL) with a conference-style form:
+    strengths, weaknesses, questions, limitations, soundness / presentation / contribution
+    (1-4), overall (1-10), confidence (1-5) and a decision.
 
     \b
-    Example:
+    Examples:
       assistants paper review paper.pdf --ensemble 3 --format markdown
+      assistants paper review arxiv:2501.12948 --reflect 3
     """
     from ..paper.review import review_paper
 
     check_output(output)
-    task = partial(run.bind(review_paper, file), ensemble=ensemble)
-    _report(task, fmt, output, settings_for(no_cache=run.no_cache), f"reviewing {file.name}")
+    task = partial(run.bind(review_paper, file), ensemble=ensemble, reflect=reflect)
+    _report(task, fmt, output, settings_for(no_cache=run.no_cache), f"reviewing {_name(file)}")
 
 
 FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -435,8 +463,9 @@ def compare(
 @click.argument("target", type=FILE)
 @output_option
 @password_option
-def cite(target: Path, output: Path | None, password: str | None) -> None:
-    """BibTeX for TARGET: a paper, or a folder (a library: one entry per PDF, keys unique).
+def cite(target: str, output: Path | None, password: str | None) -> None:
+    """BibTeX for TARGET: a paper (a path, arxiv:ID, a DOI or a PDF URL), or a folder (a
+    library: one entry per PDF, keys unique).
 
     Entries hold what the paper's metadata and first page give: title, authors, year, DOI and
     the arXiv ID (eprint, archivePrefix). Keys are firstauthorYEARfirstword.
@@ -445,10 +474,11 @@ def cite(target: Path, output: Path | None, password: str | None) -> None:
     Examples:
       assistants paper cite paper.pdf
       assistants paper cite papers/ -o papers.bib
+      assistants paper cite arxiv:2501.12948
     """
     check_output(output)
     settings = settings_for()
-    if target.is_dir():
+    if Path(target).is_dir():
         from ..paper.library.core import Library
 
         emit(Library(target, settings=settings, password=password).bibtex(), output)

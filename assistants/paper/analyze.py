@@ -29,6 +29,7 @@ from .request import (
     NOTES_OUTPUT_TOKENS,
     as_paper,
     checked_claim,
+    checked_result,
     paper_llm,
     paper_prefix,
     plan_estimate,
@@ -38,6 +39,7 @@ from .request import (
     window_limits,
 )
 from .schema import CLAIM_LISTS, _AnalysisOut, _ClaimOut, _NotesOut
+from .tables import tables_text
 from .text import Paper
 
 if TYPE_CHECKING:
@@ -63,6 +65,12 @@ def _map_messages(
         page_count=paper.page_count,
         references_cut=True,
         text=chunk.text(paper),
+        tables=tables_text(
+            paper.tables,
+            paper.figures,
+            settings.paper.table_tokens,
+            {page for page, _, _ in chunk.pieces},
+        ),
     )
     instruction = render("paper/map.j2", prompts_dir=settings.prompts_dir, part=index, parts=total)
     return [("system", system_prompt(settings, lang)), ("user", part), ("user", instruction)]
@@ -105,6 +113,7 @@ def _analysis(
     values: dict[str, Any] = {
         name: [checked_claim(item, paper) for item in getattr(out, name)] for name in CLAIM_LISTS
     }
+    values["key_results"] = [checked_result(item, paper) for item in out.key_results]
     title = facts.pop("title", None)
     return PaperAnalysis(
         **facts,

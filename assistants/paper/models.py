@@ -21,10 +21,12 @@ __all__ = [
     "BatchItem",
     "BatchResult",
     "Claim",
+    "KeyResult",
     "PaperAnalysis",
     "PaperAnswer",
     "PaperEstimate",
     "PaperReview",
+    "ReflectionRound",
     "ReviewForm",
 ]
 
@@ -41,6 +43,19 @@ class Claim(BaseModel):
     @property
     def flagged(self) -> bool:
         return bool(self.unverified_pages) or not self.pages
+
+
+class KeyResult(Claim):
+    """A key result: a claim that may name the table its number came from (``table``, as
+    printed: "2", "III"), checked against the paper's tables; a table the paper does not have
+    is kept in ``unverified_table`` and flags the item."""
+
+    table: str | None = None
+    unverified_table: str | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return super().flagged or self.unverified_table is not None
 
 
 class PaperEstimate(BaseModel):
@@ -79,7 +94,7 @@ class PaperAnalysis(_PaperFacts):
     contributions: list[Claim] = Field(default_factory=list)
     innovations: list[Claim] = Field(default_factory=list)
     method: list[Claim] = Field(default_factory=list)
-    key_results: list[Claim] = Field(default_factory=list)
+    key_results: list[KeyResult] = Field(default_factory=list)
     limitations: list[Claim] = Field(default_factory=list)
     open_questions: list[Claim] = Field(default_factory=list)
     path: Literal["single", "map-reduce"] = "single"
@@ -137,6 +152,17 @@ class ReviewForm(BaseModel):
     decision: Literal["accept", "reject"]
 
 
+class ReflectionRound(BaseModel):
+    """One round of a reviewer's reflection: round 0 is the first review, round k its k-th
+    revision after re-reading the paper; ``done`` when the reviewer said the review needs no
+    further change (the rounds stop there)."""
+
+    reviewer: int = Field(ge=1)
+    round: int = Field(ge=0)
+    done: bool = False
+    form: ReviewForm
+
+
 class PaperReview(_PaperFacts):
     """The review (the aggregate of ``reviews`` when ``ensemble`` > 1: scores are the means of
     the individual reviews, the decision is the majority, the text is an area chair's
@@ -157,6 +183,10 @@ class PaperReview(_PaperFacts):
     decision: Literal["accept", "reject"] = "reject"
     ensemble: int = 1
     reviews: list[ReviewForm] = Field(default_factory=list)
+    reflect: int = Field(default=0, description="reflection rounds asked per reviewer")
+    reflections: list[ReflectionRound] = Field(
+        default_factory=list, description="every reviewer's rounds; the last is in reviews"
+    )
 
 
 class BatchItem(BaseModel):

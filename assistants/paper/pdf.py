@@ -34,6 +34,7 @@ import importlib
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["load_paper"]
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
+# what may name a remote paper (assistants.paper.fetch decides; imported only then)
+_REMOTE = re.compile(r"(?:arxiv:|doi:|10\.\d|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
 _OCR_HINT = "the PDF has no text layer; run OCR first, e.g. `ocrmypdf in.pdf out.pdf`"
 
 
@@ -62,14 +65,23 @@ def load_paper(
     password: str | None = None,
     settings: PaperSettings | Settings | None = None,
 ) -> Paper:
-    """Load a paper from a path (``.pdf``, ``.txt``, ``.md``), PDF bytes, or raw text.
-    ``settings`` is the ``paper`` section (or the whole :class:`~assistants.config.Settings`).
+    """Load a paper from a path (``.pdf``, ``.txt``, ``.md``), an identifier (``arxiv:ID``,
+    an arXiv, DOI or PDF URL, ``doi:10.xxxx/...``: downloaded and cached by
+    :mod:`assistants.paper.fetch`), PDF bytes, or raw text. ``settings`` is the ``paper``
+    section (or the whole :class:`~assistants.config.Settings`; an identifier needs the whole,
+    else they are loaded).
 
     A ``str`` is a path when it names an existing file or looks like one (one line, ending in a
     known suffix); otherwise it is the paper's text. Raises :class:`InputError` for anything
-    that cannot be used.
+    that cannot be used (:class:`~assistants.errors.DownloadError` for a failed download).
     """
     reader = _reader_settings(settings)
+    if isinstance(path_or_text, str) and _names_remote(path_or_text):
+        from .fetch import fetch_paper
+
+        fetched = fetch_paper(path_or_text, settings)
+        name = path_or_text.strip()
+        return fetched.apply(_load_pdf(fetched.path, name, password, reader))
     if not isinstance(path_or_text, (str, bytes, os.PathLike)):
         from .text import Paper
 
@@ -137,6 +149,21 @@ def _reader_settings(settings: PaperSettings | Settings | None) -> _ReaderSettin
     return _ReaderSettings(**{f.name: getattr(paper, f.name) for f in fields(_ReaderSettings)})
 
 
+def _names_remote(value: str) -> bool:
+    """An arXiv id, DOI or URL (and no file of that name); the fetch module is imported only
+    for a string that may be one (it is off the path of a local file's start-up)."""
+    if not _REMOTE.match(value.lstrip()):
+        return False
+    from .fetch import is_identifier
+
+    if not is_identifier(value):
+        return False
+    try:
+        return not Path(value).expanduser().exists()
+    except (OSError, ValueError):
+        return True
+
+
 def _looks_like_path(value: str) -> bool:
     if "\n" in value or len(value) > 4096:
         return False
@@ -193,6 +220,7 @@ def _load_pdf(
         metadata=raw.get("metadata") or {},
         outline=[tuple(entry) for entry in raw.get("outline") or []],
         warnings=warnings,
+        layouts=raw.get("layouts") or {},
     )
     with_text = [p.number for p in paper.pages if len(p.text.strip()) >= 20]
     if not with_text:
@@ -294,6 +322,8 @@ def _extract(
                 elif kind == "page":
                     index = message["index"]
                     result["pages"][index] = message["text"]
+                    if message.get("layout"):
+                        result.setdefault("layouts", {})[index] = message["layout"]
                     if message.get("image"):
                         result["image_pages"] = result.get("image_pages", 0) + 1
                     if message.get("warning"):

@@ -38,20 +38,30 @@ __all__ = [
 ]
 
 
-def cite(pages: Sequence[int], unverified: Sequence[int] = ()) -> str:
-    """``(p. 3, 5)``; unverifiable citations are named, never hidden."""
+def cite(
+    pages: Sequence[int],
+    unverified: Sequence[int] = (),
+    table: str | None = None,
+    unverified_table: str | None = None,
+) -> str:
+    """``(p. 3, 5)``, ``(Table 2, p. 7)``; unverifiable citations are named, never hidden."""
     parts = []
     if pages:
-        parts.append("p. " + ", ".join(str(p) for p in pages))
+        where = "p. " + ", ".join(str(p) for p in pages)
+        parts.append(f"Table {table}, {where}" if table else where)
     if unverified:
         parts.append("unverified: p. " + ", ".join(str(p) for p in unverified))
+    if unverified_table:
+        parts.append(f"unverified: {unverified_table} (no such table)")
     if not parts:
         return "(no page cited)"
     return "(" + "; ".join(parts) + ")"
 
 
 def _claim(claim: Claim) -> str:
-    return f"{claim.text} {cite(claim.pages, claim.unverified_pages)}"
+    table = getattr(claim, "table", None)  # a KeyResult's
+    unverified_table = getattr(claim, "unverified_table", None)
+    return f"{claim.text} {cite(claim.pages, claim.unverified_pages, table, unverified_table)}"
 
 
 def _usage(usage: Usage) -> str:
@@ -218,10 +228,25 @@ def review_markdown(r: PaperReview) -> str:
         ),
         "",
     ]
+    if r.reflections:
+        lines += ["## Reflection", "", *_reflection_lines(r), ""]
     if r.warnings:
         lines += ["## Notes", ""] + [f"- {w}" for w in r.warnings] + [""]
     lines.append(f"---\n{r.model} · {_usage(r.usage)}")
     return "\n".join(lines) + "\n"
+
+
+def _reflection_lines(r: PaperReview) -> list[str]:
+    """One line per reviewer: the rounds taken and how overall score and decision moved."""
+    lines = []
+    for k in sorted({item.reviewer for item in r.reflections}):
+        rounds = [item for item in r.reflections if item.reviewer == k]
+        taken = len(rounds) - 1
+        moves = " → ".join(f"{item.form.overall} ({item.form.decision})" for item in rounds)
+        end = "; done" if rounds[-1].done else ""
+        who = f"Reviewer {k}: " if r.ensemble > 1 else ""
+        lines.append(f"- {who}{taken} of {r.reflect} rounds{end}; overall {moves}")
+    return lines
 
 
 def review_text(r: PaperReview) -> str:

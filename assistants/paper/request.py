@@ -24,9 +24,10 @@ from ..llm import LLM
 from ..llm.tokens import count_message_tokens
 from ..llm.window import input_budget
 from ..prompts import language_name, render
-from .models import Claim, PaperEstimate
+from .models import Claim, KeyResult, PaperEstimate
 from .pdf import load_paper
-from .schema import _ClaimOut
+from .schema import _ClaimOut, _ResultOut
+from .tables import check_table, tables_text
 from .text import Paper
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = [
     "check_pages",
     "check_single_request",
     "checked_claim",
+    "checked_result",
     "paper_llm",
     "paper_message",
     "paper_prefix",
@@ -95,6 +97,8 @@ def paper_message(
     or only ``passages`` (``(page, tagged text)``) of it."""
     cut = settings.paper.cut_references and paper.references is not None
     text = paper_text(paper, settings) if passages is None else "\n\n".join(t for _, t in passages)
+    sent = None if passages is None else {page for page, _ in passages}
+    tables = tables_text(paper.tables, paper.figures, settings.paper.table_tokens, sent)
     return render(
         "paper/paper.j2",
         prompts_dir=settings.prompts_dir,
@@ -106,6 +110,7 @@ def paper_message(
         page_count=paper.page_count,
         references_cut=cut,
         text=text,
+        tables=tables,
     )
 
 
@@ -117,10 +122,11 @@ def paper_prefix(paper: Paper, settings: Settings, lang: str) -> list[tuple[str,
 def as_paper(
     paper_or_path: Paper | str | Path | bytes, settings: Settings, password: str | None
 ) -> Paper:
-    """A loaded paper as it is, or one loaded from a path, PDF bytes or text."""
+    """A loaded paper as it is, or one loaded from a path, an identifier (arXiv id, DOI,
+    URL), PDF bytes or text."""
     if isinstance(paper_or_path, Paper):
         return paper_or_path
-    return load_paper(paper_or_path, password=password, settings=settings.paper)
+    return load_paper(paper_or_path, password=password, settings=settings)
 
 
 def result_facts(paper: Paper, settings: Settings, llm: LLM, lang: str) -> dict[str, Any]:
@@ -213,3 +219,20 @@ def checked_claim(out: _ClaimOut, paper: Paper) -> Claim:
     """A claim of the model's reply with its pages checked."""
     valid, unverified = check_pages(out.pages, paper)
     return Claim(text=out.text.strip(), pages=valid, unverified_pages=unverified)
+
+
+def checked_result(out: _ResultOut, paper: Paper) -> KeyResult:
+    """A key result with its pages checked and the table it names looked up: a table found
+    adds its page to the citation; one that is not is kept as ``unverified_table``."""
+    claim = checked_claim(out, paper)
+    table, unverified = check_table(out.table, paper.tables)
+    pages = claim.pages
+    if table is not None and table.page not in pages:
+        pages = sorted([*pages, table.page])
+    return KeyResult(
+        text=claim.text,
+        pages=pages,
+        unverified_pages=claim.unverified_pages,
+        table=table.number if table is not None else None,
+        unverified_table=unverified,
+    )

@@ -71,6 +71,19 @@ class _ClaimOut(BaseModel):
     _pages = field_validator("pages", mode="before")(read_pages)
 
 
+class _ResultOut(_ClaimOut):
+    table: str | None = Field(
+        default=None, description='the table the number comes from ("2"), or null'
+    )
+
+    @field_validator("table", mode="before")
+    @classmethod
+    def _table(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return None
+        return str(value) if isinstance(value, (int, float)) else value
+
+
 class _AnalysisOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -79,7 +92,7 @@ class _AnalysisOut(BaseModel):
     contributions: list[_ClaimOut]
     innovations: list[_ClaimOut]
     method: list[_ClaimOut]
-    key_results: list[_ClaimOut]
+    key_results: list[_ResultOut]
     limitations: list[_ClaimOut]
     open_questions: list[_ClaimOut]
 
@@ -91,7 +104,7 @@ class _NotesOut(BaseModel):
     contributions: list[_ClaimOut]
     innovations: list[_ClaimOut]
     method: list[_ClaimOut]
-    key_results: list[_ClaimOut]
+    key_results: list[_ResultOut]
     limitations: list[_ClaimOut]
     open_questions: list[_ClaimOut]
 
@@ -113,6 +126,14 @@ class _ReviewOut(ReviewForm):
     weaknesses: list[_ClaimOut]  # type: ignore[assignment]
     questions: list[str]
     limitations: list[str]
+
+
+class _ReflectionOut(_ReviewOut):
+    model_config = ConfigDict(extra="ignore")
+
+    done: bool = Field(
+        description='"I am done": true when the review needs no further change (rounds stop)'
+    )
 
 
 CLAIM_LISTS = (

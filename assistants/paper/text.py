@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +32,7 @@ from .headings import (
     detect_markdown_headings,
     locate_outline,
 )
+from .tables import Figure, Table, find_tables
 
 __all__ = [
     "Page",
@@ -86,6 +87,8 @@ class Paper(BaseModel):
     authors: list[str] = Field(default_factory=list)
     doi: str | None = None
     arxiv_id: str | None = None
+    year: int | None = None
+    abstract: str | None = None
     pages: list[Page]
     sections: list[Section] = Field(default_factory=list)
     sections_from: SectionSource = "none"
@@ -93,6 +96,8 @@ class Paper(BaseModel):
     references: Section | None = None
     reference_count: int = 0
     metadata: dict[str, str] = Field(default_factory=dict)
+    tables: list[Table] = Field(default_factory=list)
+    figures: list[Figure] = Field(default_factory=list)
     synthetic_pages: bool = False
     warnings: list[str] = Field(default_factory=list)
 
@@ -196,6 +201,9 @@ class Paper(BaseModel):
                     else f"pp. {section.start_page}–{section.end_page}"
                 )
                 lines.append(f"{indent}- {section.title} ({span})")
+        if self.tables or self.figures:
+            lines.append("")
+            lines.extend(f"- {t.caption} (p. {t.page})" for t in [*self.tables, *self.figures])
         if self.warnings:
             lines.append("")
             lines.extend(f"> warning: {w}" for w in self.warnings)
@@ -351,8 +359,10 @@ def build_paper(
     synthetic_pages: bool = False,
     warnings: Sequence[str] = (),
     clean: bool = True,
+    layouts: Mapping[int, str] | None = None,
 ) -> Paper:
-    """Assemble a :class:`Paper` from raw page texts (cleaned here unless ``clean=False``)."""
+    """Assemble a :class:`Paper` from raw page texts (cleaned here unless ``clean=False``);
+    ``layouts``: the layout-mode text of pages with a table caption (by 0-based index)."""
     texts = [clean_text(text) for text in pages] if clean else list(pages)
     labels = list(labels or [])
     if len(labels) != len(texts):
@@ -383,12 +393,15 @@ def build_paper(
         merged = sorted([*headings, *extra], key=lambda h: (h.page, h.offset))
         references = _find_references(_sections_from(merged, texts), texts)
 
+    tables, figures = find_tables(texts, layouts)
     paper = Paper(
         source=source,
         kind=kind,
         pages=page_models,
         sections_from=sections_from,
         metadata=metadata,
+        tables=tables,
+        figures=figures,
         synthetic_pages=synthetic_pages,
         warnings=list(warnings),
     )

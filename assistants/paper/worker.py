@@ -7,13 +7,16 @@ Protocol: one JSON request on stdin; one JSON line per message on stdout, in thi
   after a skipped page): the document is open and the next page starts now — the parent's
   per-page time limit counts from here, so start-up and opening are bounded by the file limit
   only;
-- ``page`` for each page from ``start`` on (its text, or a warning);
+- ``page`` for each page from ``start`` on (its text, or a warning; for a page whose text has
+  a table caption also ``layout``, the text in pypdf's layout mode, which keeps table columns
+  apart: slower, so only there);
 - ``done``; or ``error`` (one line and a hint) instead of any of them.
 
 Limits: pypdf's own (:class:`pypdf.Configuration`: decompressed stream sizes, decoding and
 parsing work, no external jbig2dec), ``RLIMIT_AS`` (memory) and ``RLIMIT_CPU`` where the OS has
 them, and each page's text truncated to ``max_page_chars``. This module imports only the
-standard library (and pypdf inside :func:`main`), so the worker starts quickly.
+standard library (and pypdf and :mod:`assistants.paper.captions`, standard library only, inside
+:func:`main`), so the worker starts quickly.
 """
 
 from __future__ import annotations
@@ -113,12 +116,14 @@ def main(request: dict[str, Any]) -> None:
         import contextlib
 
         context = contextlib.nullcontext()
+    from assistants.paper.captions import has_table_caption
+
     source: Any = request["path"]
     if request.get("data") is not None:
         source = io.BytesIO(bytes.fromhex(request["data"]))
     with context:
         try:
-            _extract_pages(pypdf, pdf_errors, source, request, limits)
+            _extract_pages(pypdf, pdf_errors, source, request, limits, has_table_caption)
         except MemoryError:
             _emit(
                 {
@@ -158,7 +163,12 @@ def classify(exc: BaseException, pdf_errors: Any, encrypted: bool) -> tuple[str,
 
 
 def _extract_pages(
-    pypdf: Any, pdf_errors: Any, source: Any, request: dict[str, Any], limits: Limits
+    pypdf: Any,
+    pdf_errors: Any,
+    source: Any,
+    request: dict[str, Any],
+    limits: Limits,
+    has_table: Any,
 ) -> None:
     start = int(request["start"])
     password = request.get("password")
@@ -254,6 +264,8 @@ def _extract_pages(
             record["text"] = text
             if not text.strip():
                 record["image"] = _has_images(page)
+            elif has_table(text):
+                record["layout"] = _layout_text(page, limits)
         except MemoryError:
             raise
         except Exception as exc:
@@ -267,6 +279,17 @@ def _extract_pages(
             )
         _emit(record)
     _emit({"kind": "done"})
+
+
+def _layout_text(page: Any, limits: Limits) -> str:
+    """The page in layout mode (columns kept), or "" when that fails: the plain text stays."""
+    try:
+        text = page.extract_text(extraction_mode="layout") or ""
+    except MemoryError:
+        raise
+    except Exception:
+        return ""
+    return text[: limits.max_page_chars]
 
 
 def _opens_without_password(reader: Any) -> bool:

@@ -342,3 +342,117 @@ def _write_raw(path: Path, objects: list[bytes]) -> Path:
     ).encode()
     path.write_bytes(bytes(out))
     return path
+
+
+@dataclass
+class TableSpec:
+    number: str
+    caption: str
+    page: int
+    rows: list[tuple[str, ...]]
+
+
+@dataclass
+class TablesSpec:
+    """What :func:`build_tables_paper` put where: tables (with their rows) and figures
+    ``(number, caption, page)``."""
+
+    path: Path
+    pages: int = 0
+    tables: list[TableSpec] = field(default_factory=list)
+    figures: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def build_tables_paper(path: Path) -> TablesSpec:
+    """A paper with real tables (fpdf2's ``pdf.table()``) and figure captions:
+
+    1. title and abstract; 2. a figure caption, and prose that wraps to "Table 3 shows" at a
+    line start (not a caption); 3. ``Table 2:`` above a four-column table; 4. a two-column
+    page: ``Table 3.`` and its table in the left column beside prose in the right one, which
+    holds ``Fig. 4:``; 5. a two-column page, then a full-width IEEE-style ``TABLE IV`` (caption
+    on two lines) and a table whose caption ``Table 5:`` is below it.
+    """
+    pdf = FPDF()
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_font("helvetica", size=10)
+    spec = TablesSpec(path=path)
+
+    def para(text: str, width: float = 0) -> None:
+        pdf.multi_cell(width, 5, text, new_x="LEFT" if width else "LMARGIN", new_y="NEXT")
+
+    def table(rows: list[tuple[str, ...]], **options: object) -> None:
+        with pdf.table(**options) as grid:  # type: ignore[arg-type]
+            for values in rows:
+                row = grid.row()
+                for value in values:
+                    row.cell(value)
+
+    def caption_table(number: str, caption: str, rows: list[tuple[str, ...]]) -> None:
+        spec.tables.append(TableSpec(number, caption, pdf.page_no(), rows))
+
+    pdf.add_page()
+    pdf.set_font("helvetica", size=16)
+    para("Tables of Widgets")
+    pdf.set_font("helvetica", size=10)
+    para("Abstract. " + filler(1, 60))
+
+    pdf.add_page()
+    para("1 Introduction")
+    para(filler(2, 90))
+    para("Figure 1: Overview of the widget pipeline.")
+    spec.figures.append(("1", "Figure 1: Overview of the widget pipeline.", 2))
+    para(
+        "The comparison is in the next section, and\nTable 3 shows the ablations. " + filler(3, 40)
+    )
+
+    pdf.add_page()
+    para("4 Experiments")
+    para(filler(4, 70))
+    main = [
+        ("Method", "GSM8K", "MATH", "Latency (ms)"),
+        ("Baseline", "71.2", "40.3", "120"),
+        ("Sparse widgets", "78.9", "45.1", "95"),
+        ("Dense widgets", "74.0", "42.7", "210"),
+    ]
+    para("Table 2: Accuracy on the widget benchmarks (higher is better).")
+    caption_table("2", "Table 2: Accuracy on the widget benchmarks (higher is better).", main)
+    table(main, width=160, align="LEFT")
+    pdf.ln(3)
+    para("As Table 2 shows, sparse widgets win on both benchmarks. " + filler(5, 60))
+
+    # a two-column page drawn by hand: a table in the left column, prose in the right one
+    pdf.add_page()
+    top = pdf.get_y()
+    pdf.set_xy(10, top)
+    para("Left column prose. " + filler(6, 45), width=88)
+    para("Table 3. Ablations of the widget size.", width=88)
+    ablation = [("Variant", "Recall"), ("No sparsity", "61.0"), ("Half width", "66.4")]
+    caption_table("3", "Table 3. Ablations of the widget size.", ablation)
+    table(ablation, width=80, align="LEFT")
+    pdf.set_xy(110, top)
+    para("Right column prose. " + filler(7, 40), width=88)
+    pdf.set_x(110)
+    para("Fig. 4: Recall against widget size.", width=88)
+    spec.figures.append(("4", "Fig. 4: Recall against widget size.", pdf.page_no()))
+    pdf.set_x(110)
+    para(filler(8, 90), width=88)
+
+    pdf.add_page()
+    with pdf.text_columns(ncols=2, gutter=8) as cols:
+        cols.write("Left column. " + filler(9, 120))
+        cols.new_column()
+        cols.write("Right column. " + filler(10, 120))
+    pdf.ln(4)
+    sizes = [("Size", "Params", "Score"), ("Small", "10M", "61.0"), ("Large", "1B", "70.5")]
+    para("TABLE IV")
+    para("COMPARISON OF WIDGET SIZES")
+    caption_table("IV", "TABLE IV COMPARISON OF WIDGET SIZES", sizes)
+    table(sizes)
+    pdf.ln(2)
+    below = [("Seed", "Run time"), ("1", "3.2 h"), ("2", "3.4 h")]
+    table(below, width=100, align="LEFT")
+    para("Table 5: Run times per seed (caption below the table).")
+    caption_table("5", "Table 5: Run times per seed (caption below the table).", below)
+    spec.pages = pdf.page_no()
+    pdf.output(str(path))
+    return spec

@@ -17,6 +17,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "page_count": 2,
         "references_cut": True,
         "text": "[page 1]\nAbstract\nWe scale widgets.\n[page 2]\n1 Introduction\nWidgets.",
+        "tables": "[Table 1, page 2] Table 1: Accuracy.\nMethod    Acc\nOurs      91.2",
     },
     "paper/analyze.j2": {},
     "paper/ask.j2": {"question": "Which datasets are used?"},
@@ -41,6 +42,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "text": "Recall at 100 is 0.912.",
             }
         ],
+    },
+    "paper/reflect.j2": {
+        "reviewer": 2,
+        "reviewers": 3,
+        "round": 1,
+        "rounds": 2,
+        "review": '{"summary": "A widget paper.", "overall": 6}',
     },
     "paper/meta_review.j2": {"title": "Widgets at Scale", "reviews": ['{"overall": 6}']},
     "review/system.j2": {
