@@ -82,6 +82,58 @@ def options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+def changes_options(verb: str) -> Callable[[F], F]:
+    """PATHS, --staged and --diff REF of a command on code changes (``verb``: Review, ...)."""
+    return options(
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option(
+            "--staged", is_flag=True, help=f"{verb} the staged changes (git index vs HEAD)."
+        ),
+        click.option(
+            "--diff",
+            "diff_ref",
+            metavar="REF",
+            default=None,
+            help=f"{verb} the changes since REF (working tree vs REF; A..B or A...B for commits).",
+        ),
+    )
+
+
+def model_options(func: F) -> F:
+    """--concurrency and --think of a command that sends code."""
+    return options(
+        click.option(
+            "--concurrency",
+            "-j",
+            type=click.IntRange(1, 256),
+            default=None,
+            help="Parallel requests.",
+        ),
+        click.option(
+            "--think/--no-think", default=None, help="Use thinking mode (slower, deeper)."
+        ),
+    )(func)
+
+
+def github_pr_options(func: F) -> F:
+    """--github-repo and --github-pr: which pull request --github-review writes to."""
+    return options(
+        click.option(
+            "--github-repo",
+            metavar="OWNER/NAME",
+            default=None,
+            help="With --github-review: the repository [default: GITHUB_REPOSITORY].",
+        ),
+        click.option(
+            "--github-pr",
+            metavar="N",
+            type=click.IntRange(min=1),
+            default=None,
+            help="With --github-review: the pull-request number [default: from GITHUB_EVENT_PATH].",
+        ),
+    )(func)
+
+
 def render_result(result: Any, fmt: str) -> str:
     """A result as ``fmt``: json (indented), markdown or text."""
     formats: dict[str, Callable[[], str]] = {

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._common import (
+    changes_options,
     check_output,
     dry_run_option,
     emit,
     format_option,
+    github_pr_options,
     lang_option,
+    model_options,
     no_cache_option,
     output_option,
     progress,
@@ -27,15 +30,7 @@ __all__ = ["describe"]
 
 
 @click.command("describe")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--staged", is_flag=True, help="Describe the staged changes (git index vs HEAD).")
-@click.option(
-    "--diff",
-    "diff_ref",
-    metavar="REF",
-    default=None,
-    help="Describe the changes since REF (working tree vs REF; A..B or A...B for commits).",
-)
+@changes_options("Describe")
 @click.option(
     "--config-from",
     type=click.Choice(["ref", "worktree"]),
@@ -45,10 +40,7 @@ __all__ = ["describe"]
 )
 @format_option("markdown", "json", default="markdown")
 @output_option
-@click.option(
-    "--concurrency", "-j", type=click.IntRange(1, 256), default=None, help="Parallel requests."
-)
-@click.option("--think/--no-think", default=None, help="Use thinking mode (slower, deeper).")
+@model_options
 @dry_run_option
 @no_cache_option
 @lang_option
@@ -61,19 +53,7 @@ __all__ = ["describe"]
     "section between hidden markers of ours (the author's text stays). Token from "
     "GITHUB_TOKEN; the pull request from the Actions event or the --github-* options.",
 )
-@click.option(
-    "--github-repo",
-    metavar="OWNER/NAME",
-    default=None,
-    help="With --github-review: the repository [default: GITHUB_REPOSITORY].",
-)
-@click.option(
-    "--github-pr",
-    metavar="N",
-    type=click.IntRange(min=1),
-    default=None,
-    help="With --github-review: the pull-request number [default: from GITHUB_EVENT_PATH].",
-)
+@github_pr_options
 def describe(
     paths: tuple[Path, ...],
     staged: bool,

@@ -11,11 +11,14 @@ import click
 
 from .._deadline import DeadlineExceeded, run_with_timeout
 from ._common import (
+    changes_options,
     check_output,
     dry_run_option,
     emit,
     format_option,
+    github_pr_options,
     lang_option,
+    model_options,
     no_cache_option,
     output_option,
     progress,
@@ -165,15 +168,7 @@ def review() -> None:
 
 
 @review.command(ReviewGroup.default_name, cls=_DefaultReview, hidden=True)
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--staged", is_flag=True, help="Review the staged changes (git index vs HEAD).")
-@click.option(
-    "--diff",
-    "diff_ref",
-    metavar="REF",
-    default=None,
-    help="Review the changes since REF (working tree vs REF; A..B or A...B for commits).",
-)
+@changes_options("Review")
 @click.option(
     "--config-from",
     type=click.Choice(["ref", "worktree"]),
@@ -208,10 +203,7 @@ def review() -> None:
     help="Exit 1 when a finding is at or above this severity "
     "[default: review.fail_on setting, high].",
 )
-@click.option(
-    "--concurrency", "-j", type=click.IntRange(1, 256), default=None, help="Parallel requests."
-)
-@click.option("--think/--no-think", default=None, help="Use thinking mode (slower, deeper).")
+@model_options
 @dry_run_option
 @no_cache_option
 @lang_option
@@ -249,19 +241,7 @@ def review() -> None:
     "comments). Token from GITHUB_TOKEN; the pull request from the Actions event or the "
     "--github-* options.",
 )
-@click.option(
-    "--github-repo",
-    metavar="OWNER/NAME",
-    default=None,
-    help="With --github-review: the repository [default: GITHUB_REPOSITORY].",
-)
-@click.option(
-    "--github-pr",
-    metavar="N",
-    type=click.IntRange(min=1),
-    default=None,
-    help="With --github-review: the pull-request number [default: from GITHUB_EVENT_PATH].",
-)
+@github_pr_options
 @click.option(
     "--json-schema",
     is_flag=True,

@@ -16,7 +16,7 @@ def run(*args: str, input: str | None = None) -> Any:
 
 def one_line_error(result: Any) -> str:
     """The single ``error: ...`` line on stderr (and no traceback anywhere)."""
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(lines) == 1, result.stderr
     return lines[0]

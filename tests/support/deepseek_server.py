@@ -53,8 +53,10 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from loopback import LoopbackHTTPServer
 
 __all__ = [
     "RETIRED_MODELS",
@@ -341,7 +343,7 @@ class DeepSeekServer:
         # prefix cache: per model, a trie of 256-character blocks (= 64 tokens) of the prompts
         self._prompts: dict[str, dict[str, Any]] = {}
         self._cached_blocks = 0
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
 
@@ -523,11 +525,7 @@ class _ClientGone(Exception):
     """The client closed the connection while the server was still working on the answer."""
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 1024
-    allow_reuse_address = True
+_HTTPServer = LoopbackHTTPServer
 
 
 # --------------------------------------------------------------------------- request handling

@@ -26,9 +26,11 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from loopback import LoopbackHTTPServer
 
 __all__ = ["BOT", "TOKEN", "GitHubServer", "LoggedRequest"]
 
@@ -81,11 +83,11 @@ class GitHubServer:
         self._pulls: dict[tuple[str, int], _Pull] = {}
         self._ids = 1000
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: LoopbackHTTPServer | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> GitHubServer:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = LoopbackHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self

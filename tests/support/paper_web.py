@@ -15,10 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
+
+from loopback import LoopbackHTTPServer
 
 __all__ = ["PaperWeb", "Route", "atom_feed"]
 
@@ -72,7 +74,7 @@ class PaperWeb:
         self.log: list[str] = []  # path + query of every request, in order
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackHTTPServer | None = None
 
     # -- routes --------------------------------------------------------------------------
     def route(self, path: str, route: Route | Callable[[str], Route]) -> None:
@@ -119,7 +121,7 @@ class PaperWeb:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     web._answer(self, route)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

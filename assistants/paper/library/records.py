@@ -3,8 +3,9 @@
 Title, authors, DOI and arXiv ID come from :func:`~assistants.paper.text.build_paper` (PDF
 metadata first, then the first pages). Two things are added here:
 
-* the **year**: from a new-style arXiv ID (``2401.01234`` → 2024), else a year printed in the
-  first lines of page 1 (a venue line, a copyright line, a date), else the PDF's creation date;
+* the **year**: the loader's (arXiv's metadata), else from a new-style arXiv ID
+  (``2401.01234`` → 2024), else a year printed in the first lines of page 1 (a venue line, a
+  copyright line, a date), else the PDF's creation date;
 * **authors** from the line under the title when the PDF metadata has none.
 
 Labels (``Lovelace 2024``, ``Lovelace and Turing 2024``, ``Lovelace et al. 2024``) are unique
@@ -42,8 +43,11 @@ _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 
 
 def find_year(paper: Paper) -> int | None:
-    """The year of publication as well as the paper tells it (see the module docstring)."""
+    """The year of publication as well as the paper tells it (see the module docstring); the
+    year the loader found (arXiv's metadata for a paper loaded by identifier) comes first."""
     latest = date.today().year + 1
+    if paper.year:
+        return paper.year
     if paper.arxiv_id:
         match = _ARXIV_NEW.match(paper.arxiv_id) or _ARXIV_OLD.search(paper.arxiv_id)
         if match and 1 <= int(match.group(2)) <= 12:
