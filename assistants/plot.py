@@ -82,7 +82,8 @@ def plot_runs(
     ax.set_xlabel("cost per item (USD)")
     ax.set_ylabel(y_label)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(left=0)
+    most = max((point.cost_per_item for point in points), default=0.0)
+    ax.set_xlim(0, most * 1.2 if most > 0 else 1.0)  # room right of the dearest run
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)

@@ -107,8 +107,9 @@ def sample_status(finish_reason: str | None, answered: bool, content: str) -> Sa
 
 # --------------------------------------------------------------------------- reading
 def read_run(path: str | Path) -> list[EvalItem]:
-    """The items of a ``math eval`` results file, in file order (a later line of the same id
-    replaces the earlier one, as a resumed run writes it). A torn last line (an interrupted
+    """The items of a ``math eval`` results file in the order of the problems file (their
+    ``line``; the results file itself is in order of completion). A later line of the same id
+    replaces the earlier one, as a resumed run writes it. A torn last line (an interrupted
     write) is skipped; any other line that is not a scored item is an error."""
     file = Path(path)
     if not file.is_file():
@@ -134,13 +135,13 @@ def read_run(path: str | Path) -> list[EvalItem]:
         items[item.id] = item
     if not items:
         raise errors.InputError(f"{file}: no scored items", hint="run `assistants math eval` first")
-    return list(items.values())
+    return sorted(items.values(), key=lambda item: item.line)
 
 
 def summarize(file: str, items: Sequence[EvalItem], *, seed: int = DEFAULT_SEED) -> RunSummary:
     """Accuracy (with its bootstrap interval), cost and cost per correct answer of ``items``."""
     correct = sum(item.correct for item in items)
-    cost = round(sum((item.usage for item in items), Usage()).cost_usd, 6)
+    cost = sum((item.usage for item in items), Usage()).cost_usd
     models = sorted({item.model for item in items if item.model})
     samples = sorted({item.samples for item in items if item.samples is not None})
     return RunSummary(
@@ -152,8 +153,8 @@ def summarize(file: str, items: Sequence[EvalItem], *, seed: int = DEFAULT_SEED)
         accuracy=round(correct / len(items), 6) if items else None,
         accuracy_ci=accuracy_interval([item.correct for item in items], seed=seed),
         cost_usd=cost,
-        cost_per_correct_usd=round(cost / correct, 6) if correct else None,
-        cost_per_item_usd=round(cost / len(items), 6) if items else None,
+        cost_per_correct_usd=cost / correct if correct else None,
+        cost_per_item_usd=cost / len(items) if items else None,
     )
 
 
