@@ -32,11 +32,13 @@ __all__ = [
     "ask_paper",
     "asolve_math",
     "chat",
+    "compare_math_runs",
     "describe_settings",
     "errors",
     "eval_math",
     "load_paper",
     "load_settings",
+    "regrade_math",
     "review_diff",
     "review_paper",
     "review_path",
@@ -74,6 +76,8 @@ _LAZY = {
     "eval_math": "assistants.math.eval",
     "MathSolution": "assistants.math.models",
     "EvalReport": "assistants.math.models",
+    "regrade_math": "assistants.math.grade",
+    "compare_math_runs": "assistants.math.grade",
 }
 
 

@@ -40,7 +40,7 @@ def _seed_option(func: click.decorators.FC) -> click.decorators.FC:
     )(func)
 
 
-@eval_group.command()
+@eval_group.command("regrade")
 @click.argument("run", type=_RUN)
 @click.option(
     "--results",
@@ -60,11 +60,11 @@ def regrade(run: Path, results: Path | None, fmt: str, output: Path | None, seed
       assistants eval regrade gsm8k_sample.results.jsonl
       assistants eval regrade run.jsonl --results run.regraded.jsonl -f markdown
     """
-    from ..math.grade import regrade as regrade_run
+    from ..math.grade import regrade_math
 
     check_output(output)
     check_output(results)
-    emit(render_result(regrade_run(run, output=results, seed=seed), fmt), output)
+    emit(render_result(regrade_math(run, output=results, seed=seed), fmt), output)
 
 
 @eval_group.command()
@@ -90,13 +90,13 @@ def compare(a: Path, b: Path, fmt: str, output: Path | None, plot: Path | None, 
       assistants eval compare baseline.jsonl candidate.jsonl
       assistants eval compare a.jsonl b.jsonl -f markdown -o compare.md --plot compare.svg
     """
-    from ..math.grade import compare_runs, plot_comparison
+    from ..math.grade import compare_math_runs, plot_comparison
     from ..plot import check_plot_path
 
     check_output(output)
     if plot is not None:
         check_plot_path(plot)
-    report = compare_runs(a, b, seed=seed)
+    report = compare_math_runs(a, b, seed=seed)
     if plot is not None:
         drawn = plot_comparison(report, plot)
         # the report links the picture relative to where the report is written

@@ -3,11 +3,11 @@ extraction and equivalence rules, and compare two results files.
 
 ::
 
-    from assistants.math.grade import compare_runs, regrade
+    from assistants import compare_math_runs, regrade_math
 
-    report = regrade("run.results.jsonl")            # zero requests
+    report = regrade_math("run.results.jsonl")            # zero requests
     report.fixed, report.broken, report.after.accuracy
-    diff = compare_runs("a.results.jsonl", "b.results.jsonl")
+    diff = compare_math_runs("a.results.jsonl", "b.results.jsonl")
     diff.difference, diff.mcnemar_p, [item.id for item in diff.fixed]
 
 Nothing here builds a model client or sends a request: only the saved answer texts are read
@@ -40,12 +40,12 @@ from .models import (
 )
 
 __all__ = [
-    "compare_runs",
+    "compare_math_runs",
     "final_status",
     "label_samples",
     "plot_comparison",
     "read_run",
-    "regrade",
+    "regrade_math",
     "sample_status",
     "summarize",
 ]
@@ -223,7 +223,7 @@ def _regrade_item(item: EvalItem, verifier: Verifier) -> tuple[EvalItem, int]:
     return item.model_copy(update=update), changed
 
 
-def regrade(
+def regrade_math(
     path: str | Path,
     *,
     output: str | Path | None = None,
@@ -234,7 +234,7 @@ def regrade(
     equivalence rules, and report what changed. Sends nothing (no client is built).
 
     ``output``: write the re-graded items there (same layout as the results file, so
-    :func:`compare_runs` and ``math eval`` read it); never the input file itself.
+    :func:`compare_math_runs` and ``math eval`` read it); never the input file itself.
     """
     settings = settings or load_settings()
     file = Path(path)
@@ -298,7 +298,7 @@ def regrade(
 
 
 # --------------------------------------------------------------------------- comparing
-def compare_runs(
+def compare_math_runs(
     a: str | Path,
     b: str | Path,
     *,

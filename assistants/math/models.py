@@ -236,7 +236,7 @@ class MathEstimate(BaseModel):
 
 
 class RunSummary(BaseModel):
-    """One results file as :func:`~assistants.math.grade.compare_runs` sees it."""
+    """One results file as :func:`~assistants.math.grade.compare_math_runs` sees it."""
 
     file: str
     model: str = ""
@@ -265,7 +265,7 @@ class RegradeChange(BaseModel):
 
 
 class RegradeReport(Result):
-    """The result of :func:`~assistants.math.grade.regrade`: the saved replies checked again
+    """The result of :func:`~assistants.math.grade.regrade_math`: the saved replies checked again
     with the current extraction and equivalence rules, without a single request."""
 
     render_as = "regrade"
@@ -298,7 +298,7 @@ class CompareItem(BaseModel):
 
 
 class CompareReport(Result):
-    """The result of :func:`~assistants.math.grade.compare_runs`: run B against run A over
+    """The result of :func:`~assistants.math.grade.compare_math_runs`: run B against run A over
     the items both scored."""
 
     render_as = "compare"

@@ -13,7 +13,7 @@ from math_runs import scripted_run, write_problems
 from assistants import errors
 from assistants.config import load_settings
 from assistants.math.eval import eval_math
-from assistants.math.grade import compare_runs, read_run, regrade
+from assistants.math.grade import compare_math_runs, read_run, regrade_math
 from assistants.math.models import EvalItem
 
 
@@ -36,7 +36,7 @@ def test_regrade_of_a_fresh_run_changes_nothing(server: DeepSeekServer, tmp_path
         server, write_problems(tmp_path / "p.jsonl", 4), tmp_path / "r.jsonl", {0, 2}
     )
     server.reset()
-    report = regrade(run)
+    report = regrade_math(run)
     assert (report.items, report.samples, report.samples_changed) == (4, 4, 0)
     assert (report.fixed, report.broken, report.changes) == (0, 0, [])
     assert report.before.accuracy == report.after.accuracy == 0.5
@@ -54,7 +54,7 @@ def test_regrade_reads_the_saved_text_again(server: DeepSeekServer, tmp_path: Pa
                    "q2": {"answer": "30", "correct": False, "status": "mismatch"}})  # fmt: skip
     server.reset()
     out = tmp_path / "regraded.jsonl"
-    report = regrade(run, output=out)
+    report = regrade_math(run, output=out)
     assert server.requests == []
     assert (report.fixed, report.broken, report.samples_changed) == (1, 1, 2)
     assert report.before.correct == report.after.correct == 2
@@ -69,13 +69,13 @@ def test_regrade_reads_the_saved_text_again(server: DeepSeekServer, tmp_path: Pa
 def test_regrade_refuses_to_overwrite_its_input(server: DeepSeekServer, tmp_path: Path) -> None:
     run = scripted_run(server, write_problems(tmp_path / "p.jsonl", 2), tmp_path / "r.jsonl", {0})
     with pytest.raises(errors.InputError, match="being re-graded"):
-        regrade(run, output=run)
+        regrade_math(run, output=run)
 
 
 def test_regrade_refuses_a_file_that_is_not_a_run(tmp_path: Path) -> None:
     problems = write_problems(tmp_path / "p.jsonl", 2)
     with pytest.raises(errors.InputError, match="not a scored item"):
-        regrade(problems)
+        regrade_math(problems)
 
 
 def test_compare_two_scripted_runs(server: DeepSeekServer, tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_compare_two_scripted_runs(server: DeepSeekServer, tmp_path: Path) -> No
     a = scripted_run(server, problems, tmp_path / "a.jsonl", right={0, 1})
     b = scripted_run(server, problems, tmp_path / "b.jsonl", right=set(range(1, 9)))
     server.reset()
-    report = compare_runs(a, b, seed=0)
+    report = compare_math_runs(a, b, seed=0)
     assert server.requests == []
     assert report.common == 10
     assert [i.id for i in report.fixed] == [f"q{i}" for i in range(2, 9)]
@@ -93,7 +93,7 @@ def test_compare_two_scripted_runs(server: DeepSeekServer, tmp_path: Path) -> No
     assert report.difference is not None
     assert report.difference.estimate == pytest.approx(0.6)
     assert report.difference.low <= 0.6 <= report.difference.high
-    assert compare_runs(a, b, seed=0).difference == report.difference  # seeded
+    assert compare_math_runs(a, b, seed=0).difference == report.difference  # seeded
     assert (report.a.correct, report.b.correct) == (2, 8)
     assert report.a.cost_usd > 0
     assert report.a.cost_per_correct_usd == pytest.approx(report.a.cost_usd / 2, abs=1e-6)
@@ -105,7 +105,7 @@ def test_compare_two_scripted_runs(server: DeepSeekServer, tmp_path: Path) -> No
 def test_compare_only_common_items(server: DeepSeekServer, tmp_path: Path) -> None:
     a = scripted_run(server, write_problems(tmp_path / "p.jsonl", 4), tmp_path / "a.jsonl", {0})
     b = scripted_run(server, write_problems(tmp_path / "q.jsonl", 2), tmp_path / "b.jsonl", {0, 1})
-    report = compare_runs(a, b)
+    report = compare_math_runs(a, b)
     assert report.common == 2
     assert report.only_a == ["q2", "q3"]
     assert [i.id for i in report.fixed] == ["q1"]
@@ -118,10 +118,10 @@ def test_compare_refuses_other_problems(tmp_path: Path) -> None:
     other = item.model_copy(update={"reference": "2"})
     (tmp_path / "b.jsonl").write_text(other.model_dump_json() + "\n")
     with pytest.raises(errors.InputError, match="another reference"):
-        compare_runs(tmp_path / "a.jsonl", tmp_path / "b.jsonl")
+        compare_math_runs(tmp_path / "a.jsonl", tmp_path / "b.jsonl")
     (tmp_path / "c.jsonl").write_text(item.model_copy(update={"id": "9"}).model_dump_json() + "\n")
     with pytest.raises(errors.InputError, match="no item in common"):
-        compare_runs(tmp_path / "a.jsonl", tmp_path / "c.jsonl")
+        compare_math_runs(tmp_path / "a.jsonl", tmp_path / "c.jsonl")
 
 
 def test_eval_keeps_every_sample_and_reports_pass_and_maj_at_k(
