@@ -81,9 +81,9 @@ def plot_runs(
         )
     ax.set_xlabel("cost per item (USD)")
     ax.set_ylabel(y_label)
-    ax.set_ylim(-0.02, 1.02)
-    most = max((point.cost_per_item for point in points), default=0.0)
-    ax.set_xlim(0, most * 1.2 if most > 0 else 1.0)  # room right of the dearest run
+    ax.set_ylim(-0.05, 1.05)
+    span = max((point.cost_per_item for point in points), default=0.0) or 1.0
+    ax.set_xlim(-0.05 * span, 1.2 * span)  # whole markers at 0 (a free local model) and at the top
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)
