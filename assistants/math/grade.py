@@ -162,7 +162,8 @@ def summarize(file: str, items: Sequence[EvalItem], *, seed: int = DEFAULT_SEED)
 def _regrade_item(item: EvalItem, verifier: Verifier) -> tuple[EvalItem, int]:
     """``item`` graded again, and how many of its samples changed answer or verdict."""
     ref = item.reference
-    if not item.replies:  # an older line: only the final answer can be checked again
+    if all(s.status == "failed" for s in item.replies):
+        # an older line (or only failed samples): only the final answer can be checked again
         correct = item.answer is not None and verifier.equivalent(ref, item.answer) is True
         status: Status = item.status
         if item.answer is not None:

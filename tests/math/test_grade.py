@@ -172,3 +172,15 @@ def test_layout_is_detected(tmp_path: Path, rows: list[dict[str, str]], layout: 
     est = estimate_eval(path)
     assert est.layout == layout
     assert f"layout: {layout}" in est.to_text()
+
+
+def test_regrade_of_lines_without_saved_samples(tmp_path: Path) -> None:
+    # written before samples were kept: only the final answer can be checked again
+    old = EvalItem(id="1", line=1, problem="p", reference="1/2", answer="0.5", correct=False,
+                   status="mismatch", samples=1)  # fmt: skip
+    run = tmp_path / "old.jsonl"
+    run.write_text(old.model_dump_json() + "\n")
+    report = regrade_math(run)
+    assert (report.fixed, report.broken, report.samples) == (1, 0, 0)
+    assert report.after.accuracy == 1.0
+    assert any("no saved answer text" in note for note in report.notes)
