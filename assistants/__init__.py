@@ -37,6 +37,7 @@ __all__ = [
     "ask_paper",
     "asolve_math",
     "chat",
+    "compare_math_runs",
     "compare_papers",
     "describe_diff",
     "describe_settings",
@@ -46,6 +47,7 @@ __all__ = [
     "load_paper",
     "load_settings",
     "post_pull_request_review",
+    "regrade_math",
     "review_diff",
     "review_paper",
     "review_path",
@@ -94,6 +96,8 @@ _LAZY = {
     "eval_math": "assistants.math.eval",
     "MathSolution": "assistants.math.models",
     "EvalReport": "assistants.math.models",
+    "regrade_math": "assistants.math.grade",
+    "compare_math_runs": "assistants.math.grade",
 }
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..math.sets import SETS
 from ._common import (
     check_output,
     console,
@@ -187,8 +188,25 @@ def solve(
     required=False,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
+@click.option(
+    "--set",
+    "set_name",
+    type=click.Choice(sorted(SETS)),
+    default=None,
+    help="A shipped problem set instead of FILE: "
+    + "; ".join(f"{name}: {text}" for name, (_, text) in sorted(SETS.items()))
+    + ".",
+)
 @click.option("--limit", "-n", type=click.IntRange(1), default=None, help="Only the first N.")
-@click.option("--samples", "-k", type=click.IntRange(1, 64), default=None, help=SAMPLES_HELP)
+@click.option(
+    "--samples",
+    "-k",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Samples per problem (default: the math.samples setting, 1). All of them are "
+    "solved; the report gives pass@k and maj@k from them, and the accuracy of the majority "
+    "answer.",
+)
 @_concurrency_option("Requests")
 @click.option(
     "--output",
@@ -206,6 +224,7 @@ def solve(
 @no_cache_option
 def eval_(
     file: Path | None,
+    set_name: str | None,
     limit: int | None,
     samples: int | None,
     concurrency: int | None,
@@ -216,22 +235,28 @@ def eval_(
     dry_run: bool,
     no_cache: bool,
 ) -> None:
-    """Score a JSONL FILE of problems: accuracy, tokens and cost.
+    """Score a JSONL FILE of problems: accuracy with a 95% bootstrap interval, pass@k,
+    maj@k, tokens and cost.
 
-    Each line has "problem" (or "question") and "answer" (GSM8K's "... #### 18" is
-    understood); "id" is optional. Without FILE, the shipped sample of 50 GSM8K test
-    problems (MIT, OpenAI) is used.
+    Layouts understood (the report says which it found): GSM8K ("question", "answer"
+    ending in "#### 18"), MATH ("problem", "solution" with \\boxed{}), MATH-500 ("problem",
+    "solution", "answer"), AIME-style ("problem", "answer"); "id" is optional. Without FILE,
+    the shipped set gsm8k-50 (50 GSM8K test problems, MIT, OpenAI) is used. Every sample is
+    kept in the results file, so `assistants eval regrade` and `eval compare` can use it.
 
     \b
     Examples:
-      assistants math eval --limit 10
+      assistants math eval --set gsm8k-50 --limit 10
       assistants math eval problems.jsonl --samples 5 --output results.jsonl
       assistants math eval problems.jsonl -j 4
     """
     from ..errors import PartialFailureError
-    from ..math.eval import default_output, estimate_eval, eval_math, sample_file
+    from ..math.eval import default_output, estimate_eval, eval_math
+    from ..math.sets import sample_file, set_file
 
-    source = file or sample_file()
+    if file is not None and set_name is not None:
+        raise click.UsageError("give a FILE or --set, not both")
+    source = file or (set_file(set_name) if set_name else sample_file())
     settings = settings_for(no_cache=no_cache)
     results = output or default_output(source)
     if report is not None and report.resolve() in (source.resolve(), results.resolve()):

@@ -19,16 +19,19 @@ import asyncio
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import errors
 from ..config import Settings, load_settings
 from ..llm import Progress, Usage
 from ..llm.bridge import sync_twin
 from .extract import last_boxed, reference_answer
+from .metrics import accuracy_interval, sample_metrics
 from .models import EvalItem, EvalReport, MathEstimate, MathProblem
+from .sets import SETS, sample_file, set_file
 from .solve import (
     FATAL_ERRORS,
     check_samples,
@@ -42,22 +45,40 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 __all__ = [
+    "SETS",
     "aeval_math",
     "default_output",
+    "describe_layout",
     "estimate_eval",
     "eval_math",
     "iter_problems",
     "load_problems",
     "pending_problems",
     "sample_file",
+    "set_file",
 ]
 
 
 # --------------------------------------------------------------------------- problems
-def sample_file() -> Path:
-    """The shipped sample: the first 50 GSM8K test problems (MIT, OpenAI; see
-    ``assistants/data/GSM8K-README.md``)."""
-    return Path(__file__).resolve().parent.parent / "data" / "gsm8k_sample.jsonl"
+def describe_layout(layouts: Counter[str]) -> str | None:
+    """The layout of a problems file from its lines' layouts: one name of
+    :data:`~assistants.math.models.LAYOUT_TEXT`, or ``mixed: gsm8k 3, aime 2``."""
+    if not layouts:
+        return None
+    if len(layouts) == 1:
+        return next(iter(layouts))
+    return "mixed: " + ", ".join(f"{name} {n}" for name, n in layouts.most_common())
+
+
+def _layout(data: dict[str, Any], ref_key: str) -> str:
+    """Which common layout a problem line follows (see ``LAYOUT_TEXT``)."""
+    if ref_key == "reference":
+        return "reference"
+    if data.get("solution") is not None:
+        return "math-500" if ref_key == "answer" else "math"
+    if "####" in str(data["answer"]):
+        return "gsm8k"
+    return "aime" if data.get("problem") else "question-answer"
 
 
 def default_output(file: str | Path) -> Path:
@@ -66,14 +87,21 @@ def default_output(file: str | Path) -> Path:
     return Path(f"{Path(file).stem}.results.jsonl")
 
 
-def load_problems(path: str | Path, *, limit: int | None = None) -> list[MathProblem]:
-    """Read a JSONL file of problems: ``problem`` or ``question``, plus ``answer`` (GSM8K's
-    ``... #### n`` understood), ``reference`` or a ``solution`` with a ``\\boxed{}``; ``id``
-    is optional (default: the line number)."""
-    return list(iter_problems(path, limit=limit))
+def load_problems(
+    path: str | Path, *, limit: int | None = None, layouts: Counter[str] | None = None
+) -> list[MathProblem]:
+    """Read a JSONL file of problems in one of the common layouts: GSM8K (``question``,
+    ``answer`` ending in ``#### n``), MATH (``problem``, ``solution`` with a ``\\boxed{}``),
+    MATH-500 (``problem``, ``solution``, ``answer``: the ``answer`` is used), AIME-style
+    (``problem``, ``answer``); also ``question``/``answer`` and a ``reference`` field. ``id``
+    is optional (default: the line number). ``layouts`` counts the layout of each line read
+    (see :func:`describe_layout`)."""
+    return list(iter_problems(path, limit=limit, layouts=layouts))
 
 
-def iter_problems(path: str | Path, *, limit: int | None = None) -> Iterator[MathProblem]:
+def iter_problems(
+    path: str | Path, *, limit: int | None = None, layouts: Counter[str] | None = None
+) -> Iterator[MathProblem]:
     """:func:`load_problems` one line at a time: the file is read as a stream (only the ids
     seen so far are kept, to refuse a duplicate). The path and ``limit`` are checked at once;
     a bad line is reported when the stream reaches it."""
@@ -82,7 +110,7 @@ def iter_problems(path: str | Path, *, limit: int | None = None) -> Iterator[Mat
         raise errors.InputError(f"{file}: no such file", hint="pass a JSONL file of problems")
     if limit is not None and limit < 1:
         raise errors.InputError(f"--limit must be at least 1 (got {limit})")
-    return _problems(file, limit)
+    return _problems(file, limit, Counter() if layouts is None else layouts)
 
 
 def _lines(file: Path, not_text: errors.InputError) -> Iterator[tuple[int, str, str]]:
@@ -100,7 +128,7 @@ def _lines(file: Path, not_text: errors.InputError) -> Iterator[tuple[int, str, 
         raise not_text from None
 
 
-def _problems(file: Path, limit: int | None) -> Iterator[MathProblem]:
+def _problems(file: Path, limit: int | None, layouts: Counter[str]) -> Iterator[MathProblem]:
     seen: set[str] = set()
     for number, line, _ in _lines(file, errors.InputError(f"{file}: not a UTF-8 text file")):
         if not line.strip():
@@ -138,6 +166,7 @@ def _problems(file: Path, limit: int | None) -> Iterator[MathProblem]:
         if item_id in seen:
             raise errors.InputError(f"{file}:{number}: duplicate id {item_id!r}")
         seen.add(item_id)
+        layouts[_layout(data, ref_key)] += 1
         yield MathProblem(id=item_id, line=number, problem=text, reference=ref)
         if limit is not None and len(seen) >= limit:
             return
@@ -275,12 +304,14 @@ def estimate_eval(
     and cost, computed offline (no key needed). Problems already scored in ``output`` would be
     resumed, not sent: they are counted in ``resumed``."""
     settings = settings or load_settings()
-    problems = iter_problems(file, limit=limit)
+    layouts: Counter[str] = Counter()
+    problems = iter_problems(file, limit=limit, layouts=layouts)
     results = None if restart or output is None or Path(output).is_dir() else Path(output)
     pending = _Pending(results, settings.math.samples if samples is None else samples)
     todo = (p.problem for p in pending(problems))
     est = estimate_math(todo, samples=samples, settings=settings)
     est.resumed = pending.resumed
+    est.layout = describe_layout(layouts)
     return est
 
 
@@ -315,7 +346,8 @@ async def aeval_math(
 ) -> EvalReport:
     """Async :func:`eval_math`."""
     started = time.monotonic()
-    problems = load_problems(file, limit=limit)
+    layouts: Counter[str] = Counter()
+    problems = load_problems(file, limit=limit, layouts=layouts)
     llm = math_llm(settings, model)
     k = check_samples(samples, llm.settings)
     limit_requests = request_limit(concurrency, llm.settings)
@@ -343,7 +375,12 @@ async def aeval_math(
         nonlocal done
         try:
             sol = await solve_problem(
-                llm, problem.problem, samples=k, reference=problem.reference, limit=limit_requests
+                llm,
+                problem.problem,
+                samples=k,
+                reference=problem.reference,
+                limit=limit_requests,
+                stop_early=False,  # pass@k and maj@k need every sample
             )
         except FATAL_ERRORS:
             raise
@@ -356,6 +393,7 @@ async def aeval_math(
                 **{name: getattr(sol, name) for name in _FROM_SOLUTION},
                 correct=sol.matches_reference is True,
                 samples=k,
+                replies=sol.samples,
             )
             scored[problem.id] = item
             if handle is not None:
@@ -382,6 +420,7 @@ async def aeval_math(
     for item in kept:
         statuses[item.status] = statuses.get(item.status, 0) + 1
     correct = sum(item.correct for item in kept)
+    metrics = sample_metrics(kept)
     report = EvalReport(
         file=str(file),
         output=str(out) if out is not None else None,
@@ -397,6 +436,11 @@ async def aeval_math(
         usage=sum((item.usage for item in scored.values()), Usage()),
         previous_cost_usd=sum((item.usage for item in resumed.values()), Usage()).cost_usd,
         latency_s=round(time.monotonic() - started, 4),
+        layout=describe_layout(layouts),
+        accuracy_ci=accuracy_interval([item.correct for item in kept]),
+        pass_at_k=metrics.pass_at_k,
+        maj_at_k=metrics.maj_at_k,
+        metric_notes=metrics.notes,
         items=kept,
     )
     if failures and not kept:  # nothing to report: the error itself, with its exit code

@@ -11,17 +11,24 @@ from pydantic import BaseModel, Field
 
 from ..llm.usage import Usage
 from ..results import Result
+from ..stats import Interval
 
 __all__ = [
+    "LAYOUT_TEXT",
     "STATUS_TEXT",
     "AnswerGroup",
     "AnswerSource",
+    "CompareItem",
+    "CompareReport",
     "EvalItem",
     "EvalReport",
     "MathEstimate",
     "MathProblem",
     "MathSample",
     "MathSolution",
+    "RegradeChange",
+    "RegradeReport",
+    "RunSummary",
     "SampleStatus",
     "Status",
 ]
@@ -31,6 +38,15 @@ Status = Literal[
     "matches_reference", "mismatch", "self_consistent", "unverified", "no_answer", "truncated"
 ]
 SampleStatus = Literal["answered", "no_answer", "empty", "truncated", "failed"]
+
+LAYOUT_TEXT: dict[str, str] = {
+    "gsm8k": "GSM8K (question, answer ending in '#### n')",
+    "math": "MATH (problem, solution with \\boxed{})",
+    "math-500": "MATH-500 (problem, solution, answer)",
+    "aime": "AIME-style (problem, answer)",
+    "question-answer": "question, answer",
+    "reference": "problem or question, reference",
+}
 
 STATUS_TEXT: dict[str, str] = {
     "matches_reference": "matches the reference",
@@ -57,6 +73,19 @@ class MathSample(BaseModel):
     reasoning_chars: int = 0
     latency_s: float = 0.0
     error: str | None = None
+    content: str | None = Field(default=None, description="the reply's answer text")
+    reasoning: str | None = Field(
+        default=None,
+        description="the reasoning, kept only when the answer text is empty (the one case "
+        "where the final answer is read from it)",
+    )
+    group: int | None = Field(
+        default=None, description="its answer group (0: the leading one), if it answered"
+    )
+    correct: bool | None = Field(
+        default=None, description="its answer matches the reference (None: no reference)"
+    )
+    usage: Usage = Field(default_factory=Usage)
 
 
 class AnswerGroup(BaseModel):
@@ -147,6 +176,9 @@ class EvalItem(MathProblem):
     samples: int | None = Field(default=None, description="samples requested per problem")
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0
+    replies: list[MathSample] = Field(
+        default_factory=list, description="every sample: answer text, answer, correct, usage"
+    )
 
 
 class EvalReport(Result):
@@ -169,6 +201,17 @@ class EvalReport(Result):
     usage: Usage = Field(default_factory=Usage, description="this run's requests")
     previous_cost_usd: float = Field(default=0.0, description="cost of the resumed items")
     latency_s: float = 0.0
+    layout: str | None = Field(default=None, description="the problems file's layout")
+    accuracy_ci: Interval | None = Field(
+        default=None, description="bootstrap 95% interval of the accuracy (seeded)"
+    )
+    pass_at_k: dict[int, float] = Field(
+        default_factory=dict, description="unbiased pass@k by k, from each item's samples"
+    )
+    maj_at_k: dict[int, float] = Field(
+        default_factory=dict, description="majority vote over the first k samples, by k"
+    )
+    metric_notes: list[str] = Field(default_factory=list)
     items: list[EvalItem] = Field(default_factory=list)
 
 
@@ -184,8 +227,92 @@ class MathEstimate(BaseModel):
     system_prompt: str
     first_request: str
     resumed: int = Field(default=0, description="problems already scored in the results file")
+    layout: str | None = Field(default=None, description="the problems file's layout")
 
     def to_text(self) -> str:
         from .render import estimate_text
 
         return estimate_text(self)
+
+
+class RunSummary(BaseModel):
+    """One results file as :func:`~assistants.math.grade.compare_math_runs` sees it."""
+
+    file: str
+    model: str = ""
+    samples: int | None = None
+    items: int
+    correct: int
+    accuracy: float | None = None
+    accuracy_ci: Interval | None = None
+    cost_usd: float = Field(description="what its items cost")
+    cost_per_correct_usd: float | None = Field(
+        default=None, description="cost divided by the correct answers (None: none correct)"
+    )
+    cost_per_item_usd: float | None = None
+
+
+class RegradeChange(BaseModel):
+    """An item whose final answer or verdict changed on re-grading."""
+
+    id: str
+    reference: str
+    answer_before: str | None = None
+    answer_after: str | None = None
+    correct_before: bool
+    correct_after: bool
+    samples_changed: int = Field(default=0, description="samples whose answer or verdict changed")
+
+
+class RegradeReport(Result):
+    """The result of :func:`~assistants.math.grade.regrade_math`: the saved replies checked again
+    with the current extraction and equivalence rules, without a single request."""
+
+    render_as = "regrade"
+
+    file: str
+    output: str | None = None
+    items: int
+    samples: int = Field(description="sample replies re-read")
+    samples_changed: int = 0
+    requests: int = Field(default=0, description="requests sent (always 0)")
+    before: RunSummary
+    after: RunSummary
+    fixed: int = Field(description="items wrong before, right now")
+    broken: int = Field(description="items right before, wrong now")
+    pass_at_k_before: dict[int, float] = Field(default_factory=dict)
+    pass_at_k_after: dict[int, float] = Field(default_factory=dict)
+    maj_at_k_before: dict[int, float] = Field(default_factory=dict)
+    maj_at_k_after: dict[int, float] = Field(default_factory=dict)
+    changes: list[RegradeChange] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class CompareItem(BaseModel):
+    """An item scored differently by the two runs."""
+
+    id: str
+    reference: str
+    answer_a: str | None = None
+    answer_b: str | None = None
+
+
+class CompareReport(Result):
+    """The result of :func:`~assistants.math.grade.compare_math_runs`: run B against run A over
+    the items both scored."""
+
+    render_as = "compare"
+
+    a: RunSummary
+    b: RunSummary
+    common: int = Field(description="items in both runs (the ones compared)")
+    only_a: list[str] = Field(default_factory=list, description="ids only run A scored")
+    only_b: list[str] = Field(default_factory=list, description="ids only run B scored")
+    difference: Interval | None = Field(
+        default=None, description="accuracy of B minus A, with a paired bootstrap 95% interval"
+    )
+    mcnemar_p: float = Field(description="McNemar's exact test (two-sided) on fixed/broken")
+    fixed: list[CompareItem] = Field(default_factory=list, description="wrong in A, right in B")
+    broken: list[CompareItem] = Field(default_factory=list, description="right in A, wrong in B")
+    seed: int = 0
+    plot: str | None = Field(default=None, description="the picture written, if any")

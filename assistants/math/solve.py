@@ -33,7 +33,8 @@ from ..llm.tokens import MESSAGE_OVERHEAD, count_message_tokens, count_tokens_ba
 from ..prompts import language_name, render, renderer
 from .check import Verifier, can_stop_early, group_answers
 from .extract import extract_answer, reference_answer, to_plain
-from .models import AnswerGroup, MathEstimate, MathSample, MathSolution, SampleStatus, Status
+from .grade import final_status, label_samples, sample_status
+from .models import AnswerGroup, MathEstimate, MathSample, MathSolution
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -122,18 +123,9 @@ async def _sample(
                 break
     assert reply is not None
     found = extract_answer(reply.content, reply.reasoning)
-    status: SampleStatus
-    if reply.finish_reason == "length":
-        status = "truncated"
-    elif found is not None:
-        status = "answered"
-    elif not reply.content.strip():
-        status = "empty"
-    else:
-        status = "no_answer"
     sample = MathSample(
         index=index,
-        status=status,
+        status=sample_status(reply.finish_reason, found is not None, reply.content),
         answer=found.latex if found else None,
         answer_plain=to_plain(found.latex) if found else None,
         source=found.source if found else None,
@@ -143,6 +135,9 @@ async def _sample(
         cached=reply.cached,
         reasoning_chars=len(reply.reasoning or ""),
         latency_s=round(_clock() - started, 4),
+        content=reply.content,
+        reasoning=None if reply.content.strip() else reply.reasoning,
+        usage=usage,
     )
     return _Run(sample, reply, usage)
 
@@ -158,10 +153,13 @@ async def solve_problem(
     on_content: Callback | None = None,
     on_retry: Callable[[], None] | None = None,
     show_reasoning: bool = False,
+    stop_early: bool = True,
 ) -> MathSolution:
     """One problem solved with ``samples`` replies under the shared ``limit``: what
     :func:`solve_math` and every item of an eval run. Its latency counts from when its first
-    request gets a slot of ``limit``: time spent queued behind other problems is not in it."""
+    request gets a slot of ``limit``: time spent queued behind other problems is not in it.
+    ``stop_early=False`` waits for every sample even once the majority is decided (an eval's
+    pass@k needs all n)."""
     if not problem.strip():
         raise errors.InputError("the problem is empty", hint="pass the problem text")
     settings = llm.settings
@@ -208,7 +206,7 @@ async def solve_problem(
                     if samples == 1:
                         raise
                     failures[index] = exc
-            if samples > 1 and pending:
+            if stop_early and samples > 1 and pending:
                 answers = [
                     runs[i].sample.answer
                     if i in runs and runs[i].sample.status == "answered"
@@ -259,10 +257,12 @@ async def solve_problem(
     votes = len(groups[0][1]) if groups else 0
 
     matches: bool | None = None
+    readable = True
     if ref is not None and answer is not None:
         matches = await asyncio.to_thread(verifier.equivalent, ref, answer)
         if matches is False and not await asyncio.to_thread(verifier.parses, ref):
             matches = None  # a typo in the reference is not a wrong answer
+            readable = False
             notes.append(
                 "the reference could not be read as math, so the answer was not checked against it"
             )
@@ -272,20 +272,24 @@ async def solve_problem(
                 f"({settings.math.verify_timeout:g}s)"
             )
 
-    status: Status
-    if samples == 1 and sample.status == "truncated":
-        status = "truncated"
-    elif answer is None:
-        cut = any(r.sample.status == "truncated" for r in runs.values())
-        status = "truncated" if cut else "no_answer"
-    elif ref is not None:
-        status = (
-            "matches_reference" if matches else "mismatch" if matches is False else "unverified"
-        )
-    elif samples > 1 and votes * 2 > voters and votes >= 2:
-        status = "self_consistent"
-    else:
-        status = "unverified"
+    # each answer group's verdict (the leading group's is ``matches``), for every sample
+    verdicts: list[bool | None] = [None] * len(groups)
+    if ref is not None and groups and readable:
+        verdicts = [matches] + [
+            await asyncio.to_thread(verifier.equivalent, ref, rep) for rep, _ in groups[1:]
+        ]
+    label_samples(sample_list, groups, verdicts, reference=ref)
+
+    status = final_status(
+        samples=samples,
+        chosen=sample.status,
+        answer=answer,
+        any_truncated=any(r.sample.status == "truncated" for r in runs.values()),
+        has_reference=ref is not None,
+        matches=matches,
+        votes=votes,
+        voters=voters,
+    )
     if sample.status == "truncated":
         notes.append("the reply hit max_tokens; the partial reasoning is kept")
     if sample.source == "reasoning":

@@ -80,3 +80,31 @@ def test_estimate_text_when_everything_is_resumed() -> None:
         "already scored in the results file (skipped; --restart to score again): 3\n"
         "nothing left to solve\n"
     )
+
+
+def test_eval_report_shows_the_interval_pass_and_maj_at_k() -> None:
+    from assistants.stats import Interval
+
+    report = EvalReport(
+        file="p.jsonl",
+        total=4,
+        scored=4,
+        skipped=0,
+        correct=3,
+        accuracy=0.75,
+        accuracy_ci=Interval(0.75, 0.25, 1.0),
+        pass_at_k={1: 0.625, 2: 0.875},
+        maj_at_k={1: 0.5, 2: 0.75},
+        layout="math-500",
+        metric_notes=["pass@2 and maj@2 over 3 of 4 item(s)"],
+    )
+    text = report.to_text()
+    assert "Interval: 75% [25%, 100%]" in text
+    assert "pass@k:   @1 62.5% · @2 87.5%" in text
+    assert "maj@k:    @1 50.0% · @2 75.0%" in text
+    assert "layout math-500: MATH-500 (problem, solution, answer)" in text
+    assert "Note:     pass@2 and maj@2 over 3 of 4 item(s)" in text
+    md = report.to_markdown()
+    assert "| accuracy, 95% bootstrap interval | 75% [25%, 100%] |" in md
+    assert "| pass@k | @1 62.5% · @2 87.5% |" in md
+    assert EvalReport.model_validate_json(report.model_dump_json()) == report
