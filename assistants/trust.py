@@ -42,6 +42,9 @@ TRUSTED_KEYS = frozenset(
         "price_file",
         "cache_path",
         "ledger_path",
+        "store_url",
+        "cache_url",
+        "ledger_url",
         "data_dir",
     }
 )
