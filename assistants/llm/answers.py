@@ -73,9 +73,16 @@ class Answers:
                 if hit is not None:
                     return _reply(hit), slot
                 owner = f"{self._me}:{uuid.uuid4().hex[:12]}"
-                if self.wait <= 0 or self.cache.claim(key, owner, self.wait):
-                    slot.owner = owner if self.wait > 0 else None
+                if self.wait <= 0:
                     return None, slot
+                if self.cache.claim(key, owner, self.wait):
+                    slot.owner = owner
+                    # the holder before may have stored its answer since we looked
+                    hit = self.cache.get(key)
+                    if hit is None:
+                        return None, slot
+                    self.release(slot)
+                    return _reply(hit), slot
                 if time.monotonic() >= deadline:
                     return None, slot  # waited long enough: send it too
                 await asyncio.sleep(delay * random.uniform(0.7, 1.3))
