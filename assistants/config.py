@@ -40,6 +40,7 @@ __all__ = [
     "describe_settings",
     "find_pyproject",
     "load_settings",
+    "mask_url",
 ]
 
 log = logging.getLogger("assistants")
@@ -185,6 +186,23 @@ class Settings(BaseSettings):
     cache_path: Path | None = None
     ledger_enabled: bool = True
     ledger_path: Path | None = None
+    store_url: SecretStr | None = Field(
+        default=None,
+        description="one database for the cache and the ledger: sqlite:///path or "
+        "postgresql://user:password@host/db (the password is never shown)",
+    )
+    cache_url: SecretStr | None = Field(
+        default=None, description="the response cache's database (default: store_url)"
+    )
+    ledger_url: SecretStr | None = Field(
+        default=None, description="the usage ledger's database (default: store_url)"
+    )
+    cache_wait: float = Field(
+        default=300.0,
+        ge=0,
+        description="seconds to wait for the answer to an identical request another process "
+        "is sending, before sending it too",
+    )
     data_dir: Path | None = Field(default=None, description="default: the user data directory")
     price_file: Path | None = None
     prompts_dir: Path | None = Field(default=None, description="folder of template overrides")
@@ -232,6 +250,18 @@ class Settings(BaseSettings):
 
     def resolved_ledger_path(self) -> Path:
         return (self.ledger_path or self.resolved_data_dir() / "usage.sqlite3").expanduser()
+
+    def resolved_cache_url(self) -> str:
+        """Where the response cache is: ``cache_url``, else ``store_url``, else the SQLite
+        file (``cache_path``, by default in the data dir). Holds the password: never show it
+        (:func:`mask_url`)."""
+        url = self.cache_url or self.store_url
+        return url.get_secret_value() if url else f"sqlite:///{self.resolved_cache_path()}"
+
+    def resolved_ledger_url(self) -> str:
+        """Where the usage ledger is (as :meth:`resolved_cache_url`)."""
+        url = self.ledger_url or self.store_url
+        return url.get_secret_value() if url else f"sqlite:///{self.resolved_ledger_path()}"
 
     def has_key(self) -> bool:
         return self.api_key is not None and bool(self.api_key.get_secret_value().strip())
@@ -510,7 +540,28 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, A
             yield name, value
 
 
+def mask_url(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password=`` parameter) as ``***``."""
+    import re
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that cannot be parsed; hidden)"
+    if parts.password is not None:
+        user, _, host = parts.netloc.rpartition("@")
+        masked = f"{user.split(':', 1)[0]}:***@{host}"
+        url = f"{parts.scheme}://{masked}{url.split(parts.netloc, 1)[1]}"
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
+
+
+_URL_SETTINGS = frozenset({"store_url", "cache_url", "ledger_url"})
+
+
 def _show(name: str, value: Any) -> str:
+    if name in _URL_SETTINGS and isinstance(value, SecretStr):
+        return mask_url(value.get_secret_value())
     if name == "api_key":
         if value is None:
             return "(not set)"

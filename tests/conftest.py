@@ -13,6 +13,8 @@ SUPPORT = Path(__file__).resolve().parent / "support"
 if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
+from postgres_server import postgres_server  # noqa: E402, F401  (the session fixture)
+
 
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -31,6 +33,9 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     from assistants import config
 
     monkeypatch.setattr(config, "_warned", set())  # each test sees its own warnings
+    answers = sys.modules.get("assistants.llm.answers")
+    if answers is not None:
+        monkeypatch.setattr(answers, "_warned", set())  # a store's one warning, per test
     return data
 
 
@@ -46,3 +51,16 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
     with running_server(monkeypatch) as srv:
         yield srv
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test runs on each store backend: the SQLite files in the data dir (the default), and
+    a fresh database on the test PostgreSQL server (ASSISTANTS_STORE_URL)."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        monkeypatch.setenv("ASSISTANTS_STORE_URL", server.fresh_url())
+    yield request.param
+    from assistants.llm import db
+
+    db.dispose_all()  # no connections left open to a test's database

@@ -29,6 +29,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "usage": ("assistants.cli.base", "usage", "Summarise recorded usage and cost."),
     "cache": ("assistants.cli.base", "cache", "Inspect or clear the response cache."),
     "prompts": ("assistants.cli.base", "prompts", "List, show or export the prompt templates."),
+    "store": (
+        "assistants.cli.store",
+        "store",
+        "Create or inspect the cache and ledger databases (SQLite or a shared PostgreSQL).",
+    ),
     "trust": ("assistants.cli.trust", "trust", "Let a project's files choose endpoint and key."),
     "eval": (
         "assistants.cli.eval",

@@ -123,10 +123,10 @@ def config_path() -> None:
 @click.command()
 @click.option(
     "--by",
-    type=click.Choice(["day", "task", "model"]),
+    type=click.Choice(["day", "task", "model", "user", "project"]),
     default="day",
     show_default=True,
-    help="Group the totals by this.",
+    help="Group the totals by this (user, project: who made the calls, for a shared ledger).",
 )
 @click.option(
     "--since",
@@ -136,24 +136,42 @@ def config_path() -> None:
     metavar="YYYY-MM-DD",
     help="Only calls since this date.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def usage(by: str, since_date: datetime | None, as_json: bool) -> None:
-    """Summarise recorded usage and cost (every model call is recorded locally).
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table for reading; csv or json to export.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (same as --format json).")
+def usage(by: str, since_date: datetime | None, fmt: str, as_json: bool) -> None:
+    """Summarise recorded usage and cost (every model call is recorded: locally, or in the
+    shared store of ASSISTANTS_STORE_URL).
 
     Figures marked ~ include calls whose server reported no usage: their tokens were counted
     with the tokenizer (in --json: "estimated_calls" and "estimated").
     """
+    from ..llm.store import ledger_for
     from ..llm.usage import format_usd, usage_summary
 
     since = since_date.date().isoformat() if since_date else None
     settings = settings_for()
     rows = usage_summary(by, since=since, settings=settings)  # type: ignore[arg-type]
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps(rows, indent=2))
+        return
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        columns = list(rows[0]) if rows else ["key", "calls", "cost_usd"]
+        writer.writerow([by if c == "key" else c for c in columns])
+        writer.writerows([row[c] for c in columns] for row in rows)
         return
     if not rows:
         when = f" since {since}" if since else " yet"
-        click.echo(f"no usage recorded{when} ({settings.resolved_ledger_path()})")
+        click.echo(f"no usage recorded{when} ({ledger_for(settings).db.shown})")
         return
     from rich.table import Column, Table
 
@@ -196,21 +214,22 @@ def cache() -> None:
 @cache.command("info")
 def cache_info() -> None:
     """Show where the cache is, how many replies it holds and its size."""
-    from ..llm.store import ResponseCache
+    from ..llm.store import cache_for
 
     settings = settings_for()
-    info = ResponseCache(settings.resolved_cache_path()).info()
+    info = cache_for(settings).info()
     state = "on" if settings.cache_enabled else "off"
     click.echo(f"cache: {state}\npath: {info['path']}\nentries: {info['entries']}")
-    click.echo(f"size: {info['bytes']:,} bytes")
+    if info["bytes"] is not None:  # a SQLite file
+        click.echo(f"size: {info['bytes']:,} bytes")
 
 
 @cache.command("clear")
 def cache_clear() -> None:
     """Delete every cached reply."""
-    from ..llm.store import ResponseCache
+    from ..llm.store import cache_for
 
-    removed = ResponseCache(settings_for().resolved_cache_path()).clear()
+    removed = cache_for(settings_for()).clear()
     click.echo(f"removed {removed} cached replies")
 
 

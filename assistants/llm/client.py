@@ -22,10 +22,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from .. import errors
 from ..config import Settings, load_settings
+from .answers import Answers, warn_once
 from .bridge import run_sync
 from .calls import Attempt, call_model, watch_streams
 from .failures import (
@@ -44,7 +45,7 @@ from .failures import (
 from .limiter import Limiter, overloaded, paused, succeeded
 from .reply import Callback, Message, Progress, Reply, RequestEstimate, normalize_messages
 from .selector import ModelSpec, select_model
-from .store import ResponseCache, UsageLedger, request_key
+from .store import cache_for, ledger_for, request_key
 from .structured import AnswerCache, ask_structured, attach_schema, schema_instructions
 from .tokens import count_message_tokens, count_tokens
 from .usage import PriceTable, Usage, load_prices, priced_usage
@@ -97,15 +98,11 @@ class LLM:
         self.usage = Usage()
         self.prices: PriceTable = load_prices(self.settings.price_file)
         self.cache = (
-            ResponseCache(self.settings.resolved_cache_path())
+            Answers(cache_for(self.settings), wait=self.settings.cache_wait)
             if self.settings.cache_enabled
             else None
         )
-        self.ledger = (
-            UsageLedger(self.settings.resolved_ledger_path())
-            if self.settings.ledger_enabled
-            else None
-        )
+        self.ledger = ledger_for(self.settings) if self.settings.ledger_enabled else None
         for notice in self.spec.notices:
             _warn_once(notice)
         if self.spec.deepseek_fields and self.prices.price_for(self.spec.model) is None:
@@ -212,13 +209,50 @@ class LLM:
         """
         msgs = normalize_messages(messages)
         params = self._params(json_mode, max_tokens)
-        key = self._request_key(msgs, params, max_tokens)
         cache = self.cache if use_cache else None
-        if cache is not None:
-            cached = self._cache_read(cache, key)
-            if cached is not None:
-                return self._from_cache(cached, on_reasoning, on_content)
+        if cache is None:
+            return await self._send(
+                msgs,
+                params,
+                max_tokens,
+                on_reasoning,
+                on_content,
+                on_retry,
+                allow_truncated,
+                allow_empty,
+            )
+        cached, slot = await cache.lookup(self._request_key(msgs, params, max_tokens))
+        if cached is not None:
+            return self._from_cache(cached, on_reasoning, on_content)
+        try:
+            reply = await self._send(
+                msgs,
+                params,
+                max_tokens,
+                on_reasoning,
+                on_content,
+                on_retry,
+                allow_truncated,
+                allow_empty,
+            )
+            if reply.finish_reason == "stop" and reply.content.strip():
+                cache.store(slot, self.spec.model, reply)
+            return reply
+        finally:
+            cache.release(slot)  # the call failed: an identical one elsewhere may send it
 
+    async def _send(
+        self,
+        msgs: list[Message],
+        params: dict[str, Any],
+        max_tokens: int | None,
+        on_reasoning: Callback | None,
+        on_content: Callback | None,
+        on_retry: Callable[[], None] | None,
+        allow_truncated: bool,
+        allow_empty: bool,
+    ) -> Reply:
+        """The request itself, with retries; the reply checked."""
         params = await fit_request(self, msgs, params, max_tokens)  # within the window
         stream = bool(on_reasoning or on_content) or self.spec.thinking
         shown = False  # has this attempt given text to a callback?
@@ -316,8 +350,6 @@ class LLM:
             latency_s=round(latency, 4),
         )
         check_reply(reply, allow_truncated=allow_truncated, allow_empty=allow_empty)
-        if cache is not None and attempt.finish == "stop" and attempt.content.strip():
-            self._cache_put(cache, key, reply)
         return reply
 
     def context_window(self, *, probe: bool = True) -> int | None:
@@ -444,30 +476,10 @@ class LLM:
                 attempts=attempts,
                 estimated=usage.estimated_requests,
             )
+        except errors.AssistantsError as exc:  # spooled: written with the next row that can be
+            warn_once(self.ledger, exc, "its rows are kept locally until it can be written")
         except Exception as exc:  # the ledger must never cost the user a result
             _warn_once(f"usage ledger not written ({exc})")
-
-    def _cache_read(self, cache: ResponseCache, key: str) -> Reply | None:
-        """The stored reply (nothing recorded), or None on a miss or an unreadable cache."""
-        try:
-            hit = cache.get(key)
-        except errors.AssistantsError as exc:
-            _warn_once(f"response cache not read ({exc})")
-            return None
-        except ValueError:  # an entry that is not JSON: a miss
-            return None
-        if hit is None:
-            return None
-        try:
-            return Reply.model_validate(hit)
-        except ValidationError:  # written by another version: a miss
-            return None
-
-    def _cache_put(self, cache: ResponseCache, key: str, reply: Reply) -> None:
-        try:
-            cache.put(key, self.spec.model, reply.model_dump(mode="json"))
-        except errors.AssistantsError as exc:  # the cache must never cost a result
-            _warn_once(f"response cache not written ({exc})")
 
     def _from_cache(
         self, reply: Reply, on_reasoning: Callback | None, on_content: Callback | None
@@ -524,9 +536,10 @@ class LLM:
             if store is None
             else AnswerCache(
                 key=self._request_key(msgs, self._params(True, max_tokens), max_tokens),
-                get=lambda key: self._cache_read(store, key),
+                lookup=store.lookup,
                 hit=lambda reply: self._from_cache(reply, on_reasoning, None),
-                put=lambda key, reply: self._cache_put(store, key, reply),
+                put=lambda slot, reply: store.store(slot, self.spec.model, reply),
+                release=store.release,
             )
         )
         return await ask_structured(

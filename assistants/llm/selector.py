@@ -152,12 +152,14 @@ def effective_settings(settings: Settings) -> list[SettingRow]:
     """:func:`~assistants.config.describe_settings` with what is actually used where a
     setting is unset: each profile's model and mode as the selector resolves them, the
     resolved cache, ledger and data paths, the built-in prices and prompts."""
-    from ..config import describe_settings
+    from ..config import describe_settings, mask_url
 
     filled: dict[str, str] = {
         "data_dir": str(settings.resolved_data_dir()),
         "cache_path": str(settings.resolved_cache_path()),
         "ledger_path": str(settings.resolved_ledger_path()),
+        "cache_url": mask_url(settings.resolved_cache_url()),
+        "ledger_url": mask_url(settings.resolved_ledger_url()),
         "price_file": "(built-in prices)",
         "prompts_dir": "(built-in prompts)",
     }

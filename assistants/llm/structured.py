@@ -82,14 +82,17 @@ def attach_schema(
 
 @dataclass
 class AnswerCache:
-    """Where validated answers are kept: ``get(key)`` → the stored reply or None (no side
-    effects), ``hit(reply)`` → the reply as served from the cache (usage recorded, callbacks
-    replayed), ``put(key, reply)`` stores one. ``key`` is the original request's cache key."""
+    """Where validated answers are kept: ``lookup(key)`` → the stored reply or None (no side
+    effects but the lease of :mod:`.answers`) and the call's ``slot``; ``hit(reply)`` → the
+    reply as served from the cache (usage recorded, callbacks replayed); ``put(slot, reply)``
+    stores one; ``release(slot)`` ends the lease of a call that stored nothing. ``key`` is
+    the original request's cache key."""
 
     key: str
-    get: Callable[[str], Reply | None]
+    lookup: Callable[[str], Awaitable[tuple[Reply | None, Any]]]
     hit: Callable[[Reply], Reply]
-    put: Callable[[str, Reply], None]
+    put: Callable[[Any, Reply], None]
+    release: Callable[[Any], None]
 
 
 def _validate(schema: type[M], reply: Reply) -> M:
@@ -112,8 +115,9 @@ async def ask_structured(
     answer, then one repair round. The returned reply carries the usage of both. With
     ``cache``, a validated answer stored for this request is returned without a request, and
     the answer that validates is stored (nothing else is)."""
+    slot = None
     if cache is not None:
-        stored = cache.get(cache.key)
+        stored, slot = await cache.lookup(cache.key)
         if stored is not None:
             try:
                 value = _validate(schema, stored)
@@ -121,6 +125,25 @@ async def ask_structured(
                 pass  # not an answer (written before validation was strict): a miss
             else:
                 return value, cache.hit(stored)
+    try:
+        return await _ask(
+            acomplete, msgs, schema, prompts_dir, max_tokens, on_reasoning, cache, slot
+        )
+    finally:
+        if cache is not None:
+            cache.release(slot)
+
+
+async def _ask(
+    acomplete: Callable[..., Awaitable[Reply]],
+    msgs: list[Message],
+    schema: type[M],
+    prompts_dir: Path | None,
+    max_tokens: int | None,
+    on_reasoning: Any,
+    cache: AnswerCache | None,
+    slot: Any,
+) -> tuple[M, Reply]:
     total = Usage()
     attempts = 0
     problem = ""
@@ -148,7 +171,7 @@ async def ask_structured(
                 ]
             continue
         if cache is not None and reply.finish_reason == "stop":
-            cache.put(cache.key, reply)
+            cache.put(slot, reply)
         merged = reply.model_copy(update={"usage": total, "attempts": attempts})
         return value, merged
     assert reply is not None

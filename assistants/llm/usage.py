@@ -14,13 +14,13 @@ from datetime import datetime, time, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import Settings, load_settings
 from ..errors import ConfigError
-from .store import UsageLedger
+from .store import GroupBy, ledger_for
 
 __all__ = [
     "ModelPrice",
@@ -234,11 +234,12 @@ def format_usd(value: float) -> str:
 
 
 def usage_summary(
-    by: Literal["day", "task", "model"] = "day",
+    by: GroupBy = "day",
     *,
     since: str | None = None,
     settings: Settings | None = None,
 ) -> list[dict[str, Any]]:
-    """Recorded calls, tokens (cache hit / miss, output, reasoning) and cost, grouped ``by``."""
+    """Recorded calls, tokens (cache hit / miss, output, reasoning) and cost, grouped ``by``
+    day, task, model, user or project."""
     settings = settings or load_settings()
-    return UsageLedger(settings.resolved_ledger_path()).summary(by=by, since=since)
+    return ledger_for(settings).summary(by=by, since=since)

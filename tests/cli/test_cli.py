@@ -54,7 +54,7 @@ def test_help_does_not_import_heavy_modules() -> None:
         "from assistants.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('langchain_core', 'langchain_deepseek', 'openai', 'pypdf',"
-        " 'rich', 'math_verify', 'jinja2') if m in sys.modules]\n"
+        " 'rich', 'math_verify', 'jinja2', 'sqlalchemy', 'psycopg') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

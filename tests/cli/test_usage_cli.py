@@ -59,3 +59,49 @@ def test_usage_shows_money_with_the_one_formatter(data_dir) -> None:
     assert "total: $0.5012" in result.stdout
     rows = json.loads(run("usage", "--by", "task", "--json").stdout)
     assert sorted(r["cost_usd"] for r in rows) == [0.00123, 0.5]  # machine output stays numeric
+
+
+def test_ledger_rows_say_who_made_the_call(
+    server, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repos import make_repo
+
+    from assistants.config import load_settings
+    from assistants.llm import LLM
+    from assistants.llm.store import ledger_for
+
+    monkeypatch.chdir(make_repo(tmp_path / "shop-frontend"))
+    for name, value in {"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "42"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_JOB", "review")
+    server.enqueue("x")
+    LLM("chat").complete([("user", "q")])
+    (row,) = ledger_for(load_settings()).rows()
+    assert row["project"] == "shop-frontend" and row["ci_job"] == "github:acme/shop/42/review"
+    assert row["username"] and row["host"] and row["uid"]
+
+
+def test_usage_by_user_and_project_exported_as_csv_and_json(backend: str) -> None:
+    import csv
+
+    from assistants.config import load_settings
+    from assistants.llm.store import ledger_for
+
+    ledger = ledger_for(load_settings())
+    record_call(ledger, username="ann", project="web", ts="2026-11-01T09:00:00+00:00")
+    record_call(ledger, username="bob", project="web", ts="2026-11-02T09:00:00+00:00")
+    record_call(ledger, username="ann", project="api", ts="2026-11-03T09:00:00+00:00")
+    record_call(ledger, ts="2026-11-03T10:00:00+00:00", username=None, project=None)
+    result = run("usage", "--by", "user", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    table = list(csv.DictReader(result.stdout.splitlines()))
+    assert [(r["user"], r["calls"], r["cost_usd"]) for r in table] == [
+        ("-", "1", "0.5"),
+        ("ann", "2", "1.0"),
+        ("bob", "1", "0.5"),
+    ]
+    since = run("usage", "--by", "project", "--since", "2026-11-02", "--format", "json")
+    rows = {r["key"]: r["calls"] for r in json.loads(since.stdout)}
+    assert rows == {"-": 1, "api": 1, "web": 1}
+    shown = run("usage", "--by", "user")
+    assert shown.exit_code == 0 and "ann" in shown.stdout and "total: $2.0000" in shown.stdout

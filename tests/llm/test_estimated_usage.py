@@ -56,21 +56,30 @@ def test_server_wide_option_and_sums(server: DeepSeekServer) -> None:
     assert Usage.model_validate_json(total.model_dump_json()) == total
 
 
+OLD_LEDGER = """
+CREATE TABLE calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, task TEXT NOT NULL,
+    profile TEXT NOT NULL, model TEXT NOT NULL, cache_hit_tokens INTEGER NOT NULL,
+    cache_miss_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+    reasoning_tokens INTEGER NOT NULL, latency_s REAL NOT NULL, cost_usd REAL NOT NULL,
+    peak INTEGER NOT NULL, cached INTEGER NOT NULL, attempts INTEGER NOT NULL
+);
+INSERT INTO calls (ts, task, profile, model, cache_hit_tokens, cache_miss_tokens,
+    output_tokens, reasoning_tokens, latency_s, cost_usd, peak, cached, attempts)
+    VALUES ('2026-11-01T00:00:00+00:00','chat','chat','m',1,2,3,0,0.1,0.5,0,0,1);
+"""  # the first releases' file: no estimated column, no schema version
+
+
 def test_an_old_ledger_gets_the_column(data_dir: Path) -> None:
     path = load_settings().resolved_ledger_path()
-    old = UsageLedger.SCHEMA.replace(",\n        estimated INTEGER NOT NULL DEFAULT 0", "")
-    assert "estimated" not in old
     with sqlite3.connect(path) as conn:
-        conn.executescript(old)
-        conn.execute(
-            "INSERT INTO calls (ts, task, profile, model, cache_hit_tokens, cache_miss_tokens,"
-            " output_tokens, reasoning_tokens, latency_s, cost_usd, peak, cached, attempts)"
-            " VALUES ('2026-11-01T00:00:00+00:00','chat','chat','m',1,2,3,0,0.1,0.5,0,0,1)"
-        )
+        conn.executescript(OLD_LEDGER)
     conn.close()
     record_call(ledger(), estimated=1)
     rows = ledger().rows()
     assert [r["estimated"] for r in rows] == [0, 1]
+    assert rows[0]["username"] is None and rows[1]["host"]  # the team columns are added too
+    assert "schema version: 2" in run("store", "status").stdout.split("usage ledger")[1]
 
 
 def test_usage_command_marks_estimated_totals(data_dir: Path) -> None:

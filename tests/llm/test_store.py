@@ -1,9 +1,10 @@
-"""The response cache and the usage ledger: stores, their use by every call, damage, secrets."""
+"""The response cache and the usage ledger: stores, their use by every call, damage, secrets.
+
+Tests that take ``backend`` run on SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,15 @@ from pydantic import BaseModel, Field
 
 from assistants.config import load_settings
 from assistants.llm import LLM
-from assistants.llm.store import ResponseCache, UsageLedger, request_key
+from assistants.llm.store import ResponseCache, UsageLedger, cache_for, ledger_for, request_key
 
 
-def test_ledger_summary(tmp_path) -> None:
-    ledger = UsageLedger(tmp_path / "u.sqlite3")
+def ledger() -> UsageLedger:
+    return ledger_for(load_settings())
+
+
+def test_ledger_summary(backend: str) -> None:
+    ledger = ledger_for(load_settings())
     record_call(ledger, task="review", ts="2026-11-01T10:00:00+00:00")
     record_call(ledger, task="review", ts="2026-11-02T10:00:00+00:00")
     record_call(ledger, task="math", ts="2026-11-02T11:00:00+00:00")
@@ -28,8 +33,8 @@ def test_ledger_summary(tmp_path) -> None:
     assert [(r["key"], r["calls"]) for r in by_day] == [("2026-11-02", 2)]
 
 
-def test_cache_store_roundtrip(tmp_path) -> None:
-    cache = ResponseCache(tmp_path / "c.sqlite3")
+def test_cache_store_roundtrip(backend: str) -> None:
+    cache = cache_for(load_settings())
     key = request_key({"b": 1, "a": [1, 2]})
     assert key == request_key({"a": [1, 2], "b": 1})
     assert cache.get(key) is None
@@ -39,22 +44,22 @@ def test_cache_store_roundtrip(tmp_path) -> None:
     assert cache.clear() == 1 and cache.get(key) is None
 
 
-def test_ledger_and_usage_recorded_per_call(data_dir) -> None:
+def test_ledger_and_usage_recorded_per_call(backend: str) -> None:
     fake = ScriptedChatModel(
         replies=[ScriptedReply("a", input_tokens=100, cache_read=64, output_tokens=7)]
     )
     model = LLM("chat", task="unit", model=fake)
     reply = model.complete([("user", "q")])
     assert (reply.usage.cache_hit_tokens, reply.usage.cache_miss_tokens) == (64, 36)
-    rows = UsageLedger(load_settings().resolved_ledger_path()).rows()
+    rows = ledger().rows()
     assert [(r["task"], r["output_tokens"], r["cached"]) for r in rows] == [("unit", 7, 0)]
     model.complete([("user", "q")])  # identical: served by our cache, recorded as cached
-    rows = UsageLedger(load_settings().resolved_ledger_path()).rows()
+    rows = ledger().rows()
     assert [r["cached"] for r in rows] == [0, 1]
     assert len(fake.calls) == 1
 
 
-def test_identical_call_is_served_from_cache(server) -> None:
+def test_identical_call_is_served_from_cache(server, backend: str) -> None:
     server.enqueue(Reply("cached answer"))
     first = LLM("chat").complete([("user", "same question")])
     second = LLM("chat").complete([("user", "same question")])
@@ -75,14 +80,19 @@ def test_corrupt_cache_and_ledger_never_cost_the_answer(server: DeepSeekServer, 
     assert reply.content == "the answer"
 
 
-def test_cache_entry_of_another_version_is_a_miss(server: DeepSeekServer) -> None:
+def test_cache_entry_of_another_version_is_a_miss(server: DeepSeekServer, backend: str) -> None:
+    from sqlalchemy import update
+
+    from assistants.llm.db import tables
+
     llm = LLM("chat")
     server.enqueue("first")
     llm.complete([("user", "q")])
     assert llm.cache is not None
-
-    with sqlite3.connect(llm.cache.path) as conn:
-        conn.execute("UPDATE responses SET reply = '{\"content\": 1}'")
+    responses = tables().responses
+    llm.cache.cache.db.run(
+        lambda conn: conn.execute(update(responses).values(reply='{"content": 1}'))
+    )
     server.enqueue("second")
     assert llm.complete([("user", "q")]).content == "second"
 
@@ -92,18 +102,35 @@ class Verdict(BaseModel):
     score: int = Field(ge=1, le=5)
 
 
-def test_key_never_written(server, data_dir: Path, caplog) -> None:
+def test_key_never_written(server, data_dir: Path, caplog, backend: str) -> None:
     caplog.set_level(logging.DEBUG)
     server.enqueue(Reply("one"), Reply('{"label": "x", "score": 2}'))
     model = LLM("chat")
     model.complete([("user", "hello")])
     model.structured([("user", "json please")], Verdict)
     files = [p for p in data_dir.rglob("*") if p.is_file()]
-    assert any(p.name.startswith("cache") for p in files)
-    assert any(p.name.startswith("usage") for p in files)
+    if backend == "sqlite":
+        assert any(p.name.startswith("cache") for p in files)
+        assert any(p.name.startswith("usage") for p in files)
     for path in files:
         assert TEST_KEY.encode() not in path.read_bytes(), path
     assert TEST_KEY not in caplog.text
+    assert TEST_KEY not in all_rows()
+
+
+def all_rows() -> str:
+    """Every row of every table of both stores, as text."""
+    from sqlalchemy import select
+
+    from assistants.llm.db import tables
+
+    settings = load_settings()
+    text = []
+    for store in (cache_for(settings), ledger_for(settings)):
+        for table in tables().meta.sorted_tables:
+            rows = store.db.run(lambda conn, t=table: conn.execute(select(t)).all())
+            text += [repr(tuple(row)) for row in rows]
+    return "\n".join(text)
 
 
 def test_damaged_stores_heal_with_one_warning_and_are_kept_aside(
@@ -138,20 +165,20 @@ def test_an_unusable_store_location_is_still_an_error(tmp_path: Path) -> None:
 
 
 def test_the_ledger_row_comes_before_the_cache_and_validation(
-    server: DeepSeekServer, monkeypatch
+    server: DeepSeekServer, monkeypatch, backend: str
 ) -> None:
     class Boom(Exception):
         pass
 
     def broken_put(self, *args, **kwargs):
-        assert len(UsageLedger(load_settings().resolved_ledger_path()).rows()) == 1
+        assert len(ledger().rows()) == 1
         raise Boom
 
     monkeypatch.setattr(ResponseCache, "put", broken_put)
     server.enqueue("paid for")
     with pytest.raises(Boom):
         LLM("chat").complete([("user", "q")])
-    (row,) = UsageLedger(load_settings().resolved_ledger_path()).rows()
+    (row,) = ledger().rows()
     assert row["output_tokens"] > 0
     # and before validation: an unusable (empty) reply is recorded too
     server.enqueue("")
@@ -159,11 +186,11 @@ def test_the_ledger_row_comes_before_the_cache_and_validation(
 
     with pytest.raises(errors.EmptyResponseError):
         LLM("chat").complete([("user", "other")])
-    assert len(UsageLedger(load_settings().resolved_ledger_path()).rows()) == 2
+    assert len(ledger().rows()) == 2
 
 
-def test_an_answered_retry_is_recorded(server: DeepSeekServer) -> None:
+def test_an_answered_retry_is_recorded(server: DeepSeekServer, backend: str) -> None:
     server.enqueue(Reply("", finish_reason="insufficient_system_resource"), Reply("done"))
     reply = LLM("chat").complete([("user", "hi")])
     assert reply.usage.requests == 2  # both answers were paid
-    assert len(UsageLedger(load_settings().resolved_ledger_path()).rows()) == 2
+    assert len(ledger().rows()) == 2
