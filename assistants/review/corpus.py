@@ -13,16 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from ..errors import InputError
 
 __all__ = ["Case", "Corpus", "CorpusFile", "apply_diff", "corpus_dir", "load_corpus"]
 
-Language = Literal["python", "javascript"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def corpus_dir() -> Path:
     return Path(str(resources.files("assistants") / "data" / "review-corpus"))
 
 
-def _read_jsonl(path: Path) -> list[dict[str, object]]:
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -79,10 +79,26 @@ def _read_jsonl(path: Path) -> list[dict[str, object]]:
     for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
         if line.strip():
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise InputError(f"{path}:{n}: not a JSON object")
+            rows.append(row)
     return rows
+
+
+def _records(path: Path, kind: type[T]) -> list[T]:
+    out = []
+    for n, row in enumerate(_read_jsonl(path), 1):
+        try:
+            out.append(kind(**row))
+        except TypeError:
+            names = ", ".join(f.name for f in fields(kind))  # type: ignore[arg-type]
+            raise InputError(
+                f"{path}:{n}: not a corpus record", hint=f"each line needs: {names}"
+            ) from None
+    return out
 
 
 def load_corpus(
@@ -101,11 +117,8 @@ def load_corpus(
     :class:`~assistants.errors.InputError` naming the known ones.
     """
     root = Path(folder) if folder is not None else corpus_dir()
-    files = {
-        str(r["id"]): CorpusFile(**{k: str(v) for k, v in r.items()})
-        for r in _read_jsonl(root / "files.jsonl")
-    }
-    cases = [Case(**r) for r in _read_jsonl(root / "cases.jsonl")]  # type: ignore[arg-type]
+    files = {f.id: f for f in _records(root / "files.jsonl", CorpusFile)}
+    cases = _records(root / "cases.jsonl", Case)
     digest = hashlib.sha256((root / "cases.jsonl").read_bytes()).hexdigest()
     known_ops = sorted({c.operator for c in cases if c.kind == "seeded"})
     unknown = sorted(set(operators) - set(known_ops))

@@ -27,7 +27,10 @@ __all__ = [
     "BenchEstimate",
     "BenchReport",
     "CaseRecord",
+    "FindingBrief",
     "Group",
+    "ReviewBenchReport",
+    "RunInfo",
     "hits",
     "wilson",
 ]
@@ -206,6 +209,9 @@ class BenchReport(BaseModel):
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+
+ReviewBenchReport = BenchReport  # the public name (``assistants.ReviewBenchReport``)
 
 
 class BenchEstimate(BaseModel):
