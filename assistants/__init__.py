@@ -62,7 +62,7 @@ _LAZY = {
     "review_diff": "assistants.review.run",
     "Review": "assistants.review.models",
     "eval_review": "assistants.review.bench",
-    "ReviewBenchReport": "assistants.review.scores",
+    "ReviewBenchReport": "assistants.review.models",
     "load_paper": "assistants.paper.pdf",
     "Paper": "assistants.paper.text",
     "analyze_paper": "assistants.paper.analyze",

@@ -5,8 +5,16 @@ index (:func:`assistants.git.snapshot`), the changed file in the working tree. I
 reviewed by :func:`assistants.review.run.review_diff` against that tree, exactly as
 ``assistants review --diff`` would review it (git diff, hunks widened to their enclosing
 function, secret redaction, packing, the request, validation, anchoring against the changed
-lines). The findings are scored by :mod:`assistants.review.scores`. Diffs run in parallel
+lines). The findings are scored here (below). Diffs run in parallel
 (``concurrency``; one review each), so the endpoint sees what a folder review would send.
+
+Scoring: a seeded diff is *found* when a finding in its file covers a line within
+:data:`~assistants.review.models.HIT_WINDOW` (2) lines of the seeded line. Every finding on a
+clean diff is a false positive; findings on a seeded diff away from its line are counted as
+*other* (they may be real problems of the original code, so they are kept apart from the false
+positives; they do count against precision). Precision is matched findings over all findings;
+recall carries a Wilson 95% score interval (closed form, no sampling). Severity calibration:
+for each operator, the highest severity among the findings that found it.
 
 Settings pass straight through (model, endpoint, thinking, instructions, profile limits), and
 the report records them, so two runs are compared like for like.
@@ -15,7 +23,7 @@ the report records them, so two runs are compared like for like.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +31,16 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors, git
 from .corpus import Case, Corpus, apply_diff, load_corpus
-from .scores import BenchEstimate, BenchReport, CaseRecord, FindingBrief, RunInfo, hits
+from .models import (
+    HIT_WINDOW,
+    SEVERITY_RANK,
+    CaseRecord,
+    Finding,
+    FindingBrief,
+    ReviewBenchEstimate,
+    ReviewBenchReport,
+    RunInfo,
+)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -31,7 +48,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from .models import Review
 
-__all__ = ["estimate_review_bench", "eval_review"]
+__all__ = ["estimate_review_bench", "eval_review", "hits"]
 
 # errors that would fail every diff the same way: the run stops on the first one
 _FATAL = (
@@ -40,6 +57,15 @@ _FATAL = (
     errors.InsufficientBalanceError,
     errors.InputError,
 )
+
+
+def hits(findings: Iterable[Finding], path: str, line: int) -> list[Finding]:
+    """The findings in ``path`` that cover ``line``, give or take ``HIT_WINDOW`` lines."""
+    return [
+        f
+        for f in findings
+        if f.path == path and f.line_start - HIT_WINDOW <= line <= f.line_end + HIT_WINDOW
+    ]
 
 
 def _bench_settings(settings: Settings | None) -> Settings:
@@ -105,8 +131,6 @@ def _record(case: Case, path: str, review: Review | None, error: str | None) -> 
     record.other = len(review.findings) - len(matched)
     record.found = bool(matched)
     if matched:
-        from .models import SEVERITY_RANK
-
         record.severity = max((f.severity for f in matched), key=SEVERITY_RANK.__getitem__)
     return record
 
@@ -217,11 +241,12 @@ def eval_review(
     instructions: str | None = None,
     concurrency: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> BenchReport:
-    """Run the reviewer's benchmark and return its :class:`~assistants.review.scores.BenchReport`:
-    recall (a finding within ±2 lines of the seeded line), false positives per clean diff,
-    precision, the severities given to seeded bugs, tokens and cost per diff — in total, by
-    operator and by language, with one record per diff.
+) -> ReviewBenchReport:
+    """Run the reviewer's benchmark. The
+    :class:`~assistants.review.models.ReviewBenchReport` gives recall (a finding within ±2
+    lines of the seeded line), false positives per clean diff, precision, the severities given
+    to seeded bugs, tokens and cost per diff — in total, by operator and by language, with one
+    record per diff.
 
     ``corpus``: a corpus folder (default: the shipped one). ``limit``, ``operators``,
     ``language`` filter it (:func:`assistants.review.corpus.load_corpus`). ``settings``,
@@ -255,7 +280,7 @@ def eval_review(
         )
     options = {"instructions": "custom" if instructions else None}
     filters = {"operators": operators, "language": language, "limit": limit}
-    report = BenchReport.of(_run_info(chosen, settings, think, options, filters), records)
+    report = ReviewBenchReport.of(_run_info(chosen, settings, think, options, filters), records)
     failed = {r.id: r.error for r in records if r.error}
     if failed:
         raise errors.PartialFailureError(
@@ -279,7 +304,7 @@ def estimate_review_bench(
     instructions: str | None = None,
     concurrency: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> BenchEstimate:
+) -> ReviewBenchEstimate:
     """What :func:`eval_review` would send with the same arguments: requests, input tokens,
     expected output tokens and estimated cost, from the real requests built as in a dry-run
     review. Calls nothing and needs no key."""
@@ -297,7 +322,7 @@ def estimate_review_bench(
     )
     plans = [review.plan for _, review in results if review is not None and review.plan]
     requests = [r for plan in plans for r in plan.requests]
-    return BenchEstimate(
+    return ReviewBenchEstimate(
         model=plans[0].model if plans else "",
         cases=len(chosen.cases),
         requests=len(requests),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from assistants.llm.usage import Usage
-from assistants.review.models import Finding
-from assistants.review.scores import (
-    BenchReport,
+from assistants.review.bench import hits
+from assistants.review.models import (
     CaseRecord,
+    Finding,
     FindingBrief,
     Group,
+    ReviewBenchReport,
     RunInfo,
-    hits,
     wilson,
 )
 
@@ -83,7 +83,7 @@ def test_the_report_groups_by_operator_and_language_and_renders() -> None:
     ]  # fmt: skip
     run = RunInfo(model="m", base_url="http://127.0.0.1:1", think=False, corpus="ab" * 32,
                   cases=3)  # fmt: skip
-    report = BenchReport.of(run, records)
+    report = ReviewBenchReport.of(run, records)
     assert set(report.by_operator) == {"off-by-one", "missing-await", "reformat"}
     assert report.by_operator["off-by-one"].recall == 1.0
     assert report.by_operator["missing-await"].errors == 1
