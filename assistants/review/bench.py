@@ -256,9 +256,8 @@ def eval_review(
     ``progress(done, total)`` counts diffs. A diff that cannot be reviewed (the API failed
     after its retries, an unusable reply) is recorded with its reason and left out of the
     scores, and the run raises :class:`~assistants.errors.PartialFailureError` carrying the
-    report; a missing or rejected key, a bad setting or a broken corpus stops the run. When no
-    diff at all could be reviewed, the first reason is raised as
-    :class:`~assistants.errors.APIError`.
+    report (also when no diff at all could be reviewed: what was paid for is still reported);
+    a missing or rejected key, a bad setting or a broken corpus stops the run at once.
     """
     chosen = load_corpus(corpus, operators=operators, language=language, limit=limit)
     settings = _bench_settings(settings)
@@ -273,19 +272,19 @@ def eval_review(
         dry_run=False,
     )
     records = [record for record, _ in results]
-    if records and all(r.error for r in records):
-        raise errors.APIError(
-            f"no diff of the benchmark could be reviewed: {records[0].error}",
-            hint="check the endpoint and model (assistants config show)",
-        )
     options = {"instructions": "custom" if instructions else None}
     filters = {"operators": operators, "language": language, "limit": limit}
     report = ReviewBenchReport.of(_run_info(chosen, settings, think, options, filters), records)
     failed = {r.id: r.error for r in records if r.error}
     if failed:
+        what = (
+            f"none of the {len(records)} diff(s) could be reviewed (first: "
+            f"{next(iter(failed.values()))})"
+            if len(failed) == len(records)
+            else f"{len(failed)} of {len(records)} diff(s) could not be reviewed"
+        )
         raise errors.PartialFailureError(
-            f"{len(failed)} of {len(records)} diff(s) could not be reviewed; they are listed "
-            "in the report and left out of the scores",
+            f"{what}; they are listed in the report and left out of the scores",
             hint="run again to retry them (reviews already answered come from the cache)",
             result=report,
             failures={k: v for k, v in failed.items() if v},

@@ -176,3 +176,18 @@ def test_a_rejected_key_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(errors.AuthenticationError):
             eval_review(limit=8, settings=load_settings(), concurrency=2)
         assert len(server.chat_requests) < 8
+
+
+def test_when_no_reply_validates_the_report_still_lists_what_was_paid(
+    server: DeepSeekServer,
+) -> None:
+    """A model that never answers with a review (as a tiny local model does): every diff is
+    listed with its reason, the usage is kept, nothing is scored as "found nothing"."""
+    server.responder = lambda body: Reply('{"summary": "looks fine"}')
+    with pytest.raises(errors.PartialFailureError, match="none of the 3 diff") as caught:
+        eval_review(limit=3, settings=load_settings(), concurrency=1)
+    report = caught.value.result
+    assert report.total.errors == 3 and report.total.seeded == report.total.clean == 0
+    assert report.total.recall is None and report.total.false_positives_per_clean_diff is None
+    assert all("did not validate" in (r.error or "") for r in report.records)
+    assert report.total.usage.requests == len(server.chat_requests) == 6  # with repair rounds
