@@ -22,6 +22,7 @@ the report records them, so two runs are compared like for like.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -165,6 +166,8 @@ def _review_one(
         raise
     except errors.AssistantsError as exc:
         return _record(case, path, None, f"{type(exc).__name__}: {exc.message}"), None
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # reviewed: its repository is not needed
     return _record(case, path, review, None), review
 
 
