@@ -30,6 +30,7 @@ __all__ = [
     "pushed_range",
     "rev_parse",
     "show",
+    "snapshot",
     "toplevel",
     "tree_files",
 ]
@@ -156,6 +157,18 @@ def show(root: Path, ref: str, path: str) -> bytes:
     proc = _run("show", f"{ref}:{path}", root=root, check=True, hint=_REF_HINT)
     assert proc is not None
     return proc.stdout
+
+
+def snapshot(root: Path) -> str:
+    """Make ``root`` a repository (if it is not one) holding its files in the index, and return
+    the id of that tree: what the working tree is compared with after the files change (the
+    reviewer's benchmark builds one such repository per diff; no commit, so no identity)."""
+    hint = "the reviewer's benchmark needs git and a writable temporary folder"
+    _run("init", "-q", root=root, check=True, hint=hint)
+    _run("add", "-A", "-f", root=root, check=True, hint=hint)
+    proc = _run("write-tree", root=root, check=True, hint=hint)
+    assert proc is not None
+    return proc.stdout.decode("ascii").strip()
 
 
 def tree_files(root: Path, ref: str, paths: Sequence[str]) -> list[str]:

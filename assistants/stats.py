@@ -1,5 +1,5 @@
 """Statistics of evaluations, shared by every assistant's benchmark: pass@k, maj@k,
-bootstrap intervals and McNemar's exact test. Pure Python (stdlib only), deterministic given
+bootstrap intervals, McNemar's exact test and the Wilson interval of a proportion. Pure Python (stdlib only), deterministic given
 a seed.
 
 ::
@@ -10,7 +10,7 @@ a seed.
     bootstrap_ci([1, 0, 1, 1], seed=0)       # Interval(estimate=0.75, low=..., high=...)
     mcnemar_exact(fixed=7, broken=1)         # 0.0703125
 
-Every interval is a percentile bootstrap: ``resamples`` draws of the items with replacement
+Every interval but :func:`wilson` is a percentile bootstrap: ``resamples`` draws of the items with replacement
 from :class:`random.Random` seeded with ``seed``, so the same input and seed give the same
 interval on every machine and Python version that keeps ``random``'s documented algorithm.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from math import comb
+from math import comb, sqrt
 
 __all__ = [
     "DEFAULT_RESAMPLES",
@@ -32,6 +32,7 @@ __all__ = [
     "mcnemar_exact",
     "paired_bootstrap_ci",
     "pass_at_k",
+    "wilson",
 ]
 
 DEFAULT_RESAMPLES = 10_000
@@ -186,3 +187,14 @@ def mcnemar_exact(fixed: int, broken: int) -> float:
         return 1.0
     tail = sum(comb(n, i) for i in range(min(fixed, broken) + 1))
     return min(1.0, 2 * tail / 2**n)
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95% by default; closed form, so a recall
+    from a handful of diffs still gets an honest interval); (0, 0) for n = 0."""
+    if n == 0:
+        return (0.0, 0.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4))

@@ -64,3 +64,16 @@ def test_pushed_range(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRE_COMMIT_FROM_REF", ZEROS)  # a new branch: from the empty tree
     monkeypatch.setenv("PRE_COMMIT_TO_REF", head)
     assert git.pushed_range() == (True, f"{git.EMPTY_TREE}..{head}")
+
+
+def test_snapshot_keeps_the_files_as_a_tree_to_diff_against(tmp_path: Path) -> None:
+    root = tmp_path / "snap"
+    write(root / "pkg/a.py", "x = 1\n")
+    tree = git.snapshot(root)
+    assert git.toplevel(root) == root.resolve()
+    assert not git.has_commits(root)  # a tree, no commit: no identity needed
+    write(root / "pkg/a.py", "x = 2\n")
+    diff = git.diff(root, tree)
+    assert "-x = 1" in diff and "+x = 2" in diff
+    with pytest.raises(InputError, match="git init failed"):
+        git.snapshot(root / "pkg/a.py")  # not a folder

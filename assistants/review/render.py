@@ -15,7 +15,12 @@ from ..llm.usage import format_usd
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .models import Finding, PullRequestDescription, Review, ReviewEstimate
+    from .models import (
+        Finding,
+        PullRequestDescription,
+        Review,
+        ReviewEstimate,
+    )
 
 __all__ = [
     "SEVERITY_STYLE",
