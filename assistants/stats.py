@@ -1,6 +1,6 @@
 """Statistics of evaluations, shared by every assistant's benchmark: pass@k, maj@k,
-bootstrap intervals, McNemar's exact test and the Wilson interval of a proportion. Pure Python (stdlib only), deterministic given
-a seed.
+bootstrap intervals, McNemar's exact test and the Wilson interval of a proportion. Pure Python
+(stdlib only), deterministic given a seed.
 
 ::
 
@@ -10,9 +10,10 @@ a seed.
     bootstrap_ci([1, 0, 1, 1], seed=0)       # Interval(estimate=0.75, low=..., high=...)
     mcnemar_exact(fixed=7, broken=1)         # 0.0703125
 
-Every interval but :func:`wilson` is a percentile bootstrap: ``resamples`` draws of the items with replacement
-from :class:`random.Random` seeded with ``seed``, so the same input and seed give the same
-interval on every machine and Python version that keeps ``random``'s documented algorithm.
+Every interval but :func:`wilson` is a percentile bootstrap: ``resamples`` draws of the items
+with replacement from :class:`random.Random` seeded with ``seed``, so the same input and seed
+give the same interval on every machine and Python version that keeps ``random``'s documented
+algorithm.
 """
 
 from __future__ import annotations
