@@ -167,6 +167,15 @@ OPERATORS_HELP = (
     default=None,
     help="A corpus folder (files.jsonl, cases.jsonl) instead of the shipped one.",
 )
+@click.option(
+    "--baseline",
+    "baseline_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Hold back the findings of this baseline file before scoring, as `assistants review "
+    "--baseline` does.",
+)
 @format_option("text", "markdown", "json")
 @output_option
 @dry_run_option
@@ -180,6 +189,7 @@ def review_bench(
     instructions: str | None,
     concurrency: int | None,
     corpus: Path | None,
+    baseline_file: Path | None,
     fmt: str,
     output: Path | None,
     dry_run: bool,
@@ -221,6 +231,10 @@ def review_bench(
     if dry_run:
         emit(render_result(estimate_review_bench(**run), fmt), output)
         return
+    if baseline_file is not None:  # a bad file is an error before anything is paid for
+        from ..review.baseline import load_baseline
+
+        run["baseline"] = load_baseline(baseline_file)
     try:
         with progress("reviewing diffs") as update:
             report = eval_review(**run, progress=update)

@@ -191,3 +191,30 @@ def test_when_no_reply_validates_the_report_still_lists_what_was_paid(
     assert report.total.recall is None and report.total.false_positives_per_clean_diff is None
     assert all("did not validate" in (r.error or "") for r in report.records)
     assert report.total.usage.requests == len(server.chat_requests) == 6  # with repair rounds
+
+
+def test_a_baseline_holds_its_findings_back_before_scoring(
+    server: DeepSeekServer, corpus_cases: tuple[list[Case], dict[str, str]]
+) -> None:
+    from assistants.review.baseline import Baseline
+
+    cases, paths = corpus_cases
+    server.responder = Oracle(cases, paths)
+    first = eval_review(limit=LIMIT, settings=load_settings(), concurrency=4)
+    assert first.total.false_positives > 0
+    # a baseline of the first run's findings on the clean diffs: the same findings (from
+    # the cache) are held back, so the false positives go and the recall stays
+    clean_ids = {c.id for c in cases if c.kind == "clean"}
+    held = [
+        {"path": record.path, "category": f.category, "fingerprint": f.fingerprint}
+        for record in first.records
+        if record.id in clean_ids
+        for f in record.findings
+    ]
+    assert held and all(entry["fingerprint"] for entry in held)
+    baseline = Baseline.model_validate({"findings": held})
+    again = eval_review(limit=LIMIT, settings=load_settings(), concurrency=4, baseline=baseline)
+    assert again.total.false_positives == 0
+    assert again.total.found == first.total.found
+    assert again.run.options["baseline"] == len(held)
+    assert len(server.chat_requests) == LIMIT  # the second run came from the cache

@@ -39,6 +39,7 @@ class FindingBrief(BaseModel):
     severity: str
     category: str
     title: str
+    fingerprint: str = Field(default="", description="as in a baseline file")
 
 
 class CaseRecord(BaseModel):

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from ...config import Settings
+    from ..baseline import Baseline
     from ..models import Review
 
 __all__ = ["estimate_review_bench", "eval_review", "hits"]
@@ -120,6 +121,7 @@ def _record(case: Case, path: str, review: Review | None, error: str | None) -> 
             severity=f.severity,
             category=f.category,
             title=f.title,
+            fingerprint=f.fingerprint,
         )
         for f in review.findings
     ]
@@ -145,6 +147,7 @@ def _review_one(
     think: bool | None,
     instructions: str | None,
     dry_run: bool,
+    baseline: Baseline | None = None,
 ) -> tuple[CaseRecord, Review | None]:
     from ..run import review_diff
 
@@ -167,6 +170,8 @@ def _review_one(
         return _record(case, path, None, f"{type(exc).__name__}: {exc.message}"), None
     finally:
         shutil.rmtree(root, ignore_errors=True)  # reviewed: its repository is not needed
+    if baseline is not None and not dry_run:  # as `assistants review --baseline` reports
+        review = baseline.apply(review)
     return _record(case, path, review, None), review
 
 
@@ -243,6 +248,7 @@ def eval_review(
     instructions: str | None = None,
     concurrency: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    baseline: Baseline | None = None,
 ) -> ReviewBenchReport:
     """Run the reviewer's benchmark. The
     :class:`~assistants.review.bench.models.ReviewBenchReport` gives recall (a finding within ±2
@@ -254,6 +260,9 @@ def eval_review(
     ``language`` filter it (:func:`assistants.review.bench.corpus.load_corpus`). ``settings``,
     ``model``, ``think``, ``instructions`` are those of :func:`assistants.review.run.review_diff`
     (the project's include/exclude globs are ignored: the corpus decides what is reviewed).
+    ``baseline``: findings in it are held back before scoring, as ``assistants review
+    --baseline`` holds them back (a baseline of a run's findings on the clean diffs shows what
+    it leaves of the false positives, and what it costs in recall).
     ``concurrency``: diffs reviewed at once (default: the review concurrency setting).
     ``progress(done, total)`` counts diffs. A diff that cannot be reviewed (the API failed
     after its retries, an unusable reply) is recorded with its reason and left out of the
@@ -272,9 +281,13 @@ def eval_review(
         think=think,
         instructions=instructions,
         dry_run=False,
+        baseline=baseline,
     )
     records = [record for record, _ in results]
-    options = {"instructions": "custom" if instructions else None}
+    options = {
+        "instructions": "custom" if instructions else None,
+        "baseline": len(baseline.findings) if baseline is not None else None,
+    }
     filters = {"operators": operators, "language": language, "limit": limit}
     report = ReviewBenchReport.of(_run_info(chosen, settings, think, options, filters), records)
     failed = {r.id: r.error for r in records if r.error}
