@@ -603,7 +603,7 @@ def packing_mode(rows: list[tuple[str, str, str]]) -> None:
         "500 mixed sizes": [int(rnd.lognormvariate(7, 0.9)) for _ in range(500)],
     }
     chosen = (U.ANCHOR_SPACING, U.FILL_BEFORE_ANCHOR)
-    rules = [(0.35, 0.25), (0.5, 0.25), (0.7, 0.1), (0.7, 0.25), (1.0, 0.25), (0.7, 1.01)]
+    rules = [(0.5, 0.25), (0.7, 0.25), (0.7, 0.5), (1.0, 0.25), (1.0, 0.4), (0.7, 1.01)]
     try:
         for label, sizes in repos.items():
             for spacing, threshold in rules:

@@ -308,9 +308,12 @@ def doc_units(doc: Doc, counter: Counter, budget: int) -> list[Unit]:
 # resynchronises at the first anchor after an edit; the first-round rule (one file in four an
 # anchor, a boundary once half full) could run two chains of boundaries side by side after an
 # edit and re-send a whole review (19 of 66 requests). benchmarks/bench_review.py --mode
-# packing measures fill and requests re-sent per random edit for these constants.
-ANCHOR_SPACING = 0.7
-FILL_BEFORE_ANCHOR = 0.25
+# packing measures fill and requests re-sent per random edit for these constants: these fill
+# requests to ~80% of the budget and re-send 1.6 requests per edit (worst of 40: 6); anchors
+# every 70% with a 25% floor re-sent 1.4 at 65-68% fill, which cost 10% more requests (and
+# their repeated instructions) on a repository of real code (--mode tokens).
+ANCHOR_SPACING = 1.0
+FILL_BEFORE_ANCHOR = 0.4
 
 
 def _is_anchor(unit: Unit, budget: int) -> bool:
