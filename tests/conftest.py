@@ -17,9 +17,13 @@ from postgres_server import postgres_server  # noqa: E402, F401  (the session fi
 
 
 @pytest.fixture(autouse=True)
-def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolate(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """No DEEPSEEK_API_KEY / ASSISTANTS_* leaks in; data (cache, ledger) in a temp dir; no
-    pyproject.toml or .env of the checkout is picked up (cwd is a clean temp dir)."""
+    pyproject.toml or .env of the checkout is picked up (cwd is a clean temp dir). After the
+    test, the stores' pooled connections are closed (each test has its own data dir, and a
+    serial run would otherwise hold a thousand open files)."""
     for name in list(os.environ):
         if name.startswith(("ASSISTANTS_", "DEEPSEEK_")) or name in {"NO_COLOR", "FORCE_COLOR"}:
             monkeypatch.delenv(name, raising=False)
@@ -36,7 +40,10 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     answers = sys.modules.get("assistants.llm.answers")
     if answers is not None:
         monkeypatch.setattr(answers, "_warned", set())  # a store's one warning, per test
-    return data
+    yield data
+    db = sys.modules.get("assistants.llm.db")
+    if db is not None:
+        db.dispose_all()
 
 
 @pytest.fixture
