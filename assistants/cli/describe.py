@@ -20,7 +20,6 @@ from ._common import (
     no_cache_option,
     output_option,
     progress,
-    settings_for,
 )
 
 if TYPE_CHECKING:
@@ -93,11 +92,10 @@ def describe(
         raise click.UsageError("--github-review needs --diff REF (the pull request's changes)")
     if (github_repo or github_pr) and not github_review:
         raise click.UsageError("--github-repo and --github-pr only apply with --github-review")
-    settings = settings_for(no_cache=no_cache, lang=lang)
-    where_from: ConfigFrom = "worktree" if config_from == "worktree" else "ref"
-    from ..review.rules import diff_rules
+    from .review import _review_settings
 
-    settings = diff_rules(settings, diff_ref, staged=staged, config_from=where_from)
+    settings = _review_settings(no_cache, lang, staged, diff_ref, config_from)
+    where_from: ConfigFrom = "worktree" if config_from == "worktree" else "ref"
     if github_review and not dry_run:  # where to post and the token, before anything is paid
         from ..github import pull_request_from_env
         from ..review.github import github_client
