@@ -333,8 +333,8 @@ def review_paths(
             click.echo(target.nothing, err=True)
             return
         staged, diff_ref = target.staged, target.ref
-        if not dry_run:  # staged changes are new text: load the client while they are read
-            warm_client()
+        if not dry_run:  # staged changes are new text: their request needs the client
+            warm_client(now=True)
     baseline = None
     if baseline_file is not None:  # a bad file is an error before anything is paid for
         from ..review.baseline import baseline_for

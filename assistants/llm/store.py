@@ -70,10 +70,12 @@ def _upsert(
     """``INSERT … ON CONFLICT (keys) DO NOTHING`` (or, with ``replace``, ``DO UPDATE`` those
     columns) in the dialect of ``conn``. For one row (a dict), the result holds its keys when
     it went in."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
+    # only the dialect in use is imported (PostgreSQL's costs a SQLite run 30 ms)
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    stmt: Any = dialect.insert(table)
     if replace:
         done = stmt.on_conflict_do_update(
             index_elements=keys, set_={name: stmt.excluded[name] for name in replace}

@@ -40,10 +40,16 @@ def hook_target(*, staged: bool = False, ref: str | None = None) -> HookTarget:
 _warming: list[threading.Thread] = []
 
 
-def warm_client() -> None:
-    """Start importing the LangChain client stack (``langchain_deepseek``, seconds of CPU) in a
-    daemon thread, once per process, so it loads while the files are read and tokenized; the
-    first request then waits only for what is left of it."""
+def warm_client(*, now: bool = False) -> None:
+    """Load the LangChain client stack (``langchain_deepseek``, about a second of CPU) before
+    the first request needs it, once per process.
+
+    By default in a daemon thread, so a big review's first files are read meanwhile. With
+    ``now``, in the caller's thread, before anything else: what the hook does, since its one
+    small request would wait for the import anyway, and the import sharing the interpreter
+    with the reader is slower than the two one after the other (the import's many small file
+    reads each give up the GIL and wait to get it back: 1.87 s against 1.65 s for a
+    one-file hook, median of 8; `benchmarks/bench_review.py --mode hook`)."""
     if _warming or "langchain_deepseek" in sys.modules:
         return
 
@@ -51,6 +57,9 @@ def warm_client() -> None:
         with contextlib.suppress(Exception):  # the real import, later, reports a problem
             import langchain_deepseek  # noqa: F401
 
+    if now:
+        load()
+        return
     thread = threading.Thread(target=load, name="assistants-warm-client", daemon=True)
     _warming.append(thread)
     thread.start()

@@ -90,3 +90,55 @@ def test_cli_malformed_body_is_one_line(server: DeepSeekServer, monkeypatch) -> 
     result = run("chat", "q")
     assert result.exit_code == 5
     assert "not a chat completion" in one_line_error(result)
+
+
+EXIT_PROBE = """
+import atexit, sys, threading, time
+from pathlib import Path
+out = Path(sys.argv[1])
+atexit.register(lambda: (out / "atexit").write_text("ran"))
+def late():
+    time.sleep(0.2)
+    (out / "thread").write_text("ran")
+threading.Thread(target=late).start()  # not a daemon: the process waits for it
+sys.argv = ["assistants", *sys.argv[2:]]
+from assistants.cli import main
+main()
+print("main returned", file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "stdout", "stderr"),
+    [
+        (["--version"], 0, "assistants, version", ""),
+        (["no-such-command"], 2, "", "No such command"),
+    ],
+    ids=["ok", "usage-error"],
+)
+def test_the_process_ends_with_the_commands_status_after_its_exit_work(
+    tmp_path, args: list[str], status: int, stdout: str, stderr: str
+) -> None:
+    """The console script leaves without the interpreter's teardown, but only after what a
+    normal exit does: non-daemon threads finish, atexit handlers run, output is flushed."""
+    proc = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == status, proc.stderr
+    assert stdout in proc.stdout and stderr in proc.stderr
+    assert "main returned" not in proc.stderr  # main() ends the process
+    assert (tmp_path / "atexit").read_text() == "ran"
+    assert (tmp_path / "thread").read_text() == "ran"
+    assert "Traceback" not in proc.stderr
+
+
+def test_main_with_arguments_returns_to_its_caller() -> None:
+    """Called as a function (``main([...])``), it raises SystemExit as click does."""
+    with pytest.raises(SystemExit) as exit_info:
+        from assistants.cli import main
+
+        main(["--version"])
+    assert exit_info.value.code == 0
