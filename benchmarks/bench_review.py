@@ -14,7 +14,8 @@ CLI's CPU and peak RSS come from os.wait4 on that process alone):
   server's count and by DeepSeek's tokenizer, vs the one-call-per-file loop of the guides;
 - numbering: what each line-number form costs in tokens over the plain text (the choice);
 - packing: request fill vs requests re-sent after one edit, per boundary rule (the choice);
-- hook: `assistants review --hook` with one staged file at 0 latency vs the import;
+- hook: `assistants review --hook` with one staged file, and `assistants review FILE` on one
+  new file, at 0 latency vs the import;
 - baseline: 20 files with one known finding each go into a baseline; then 3 new findings are
   added and 5 files' code moves 30 lines down while the server rewords every title: the re-run
   with --baseline must report exactly 3, and --baseline must add 0 requests (same tree, fresh
@@ -626,14 +627,15 @@ def packing_mode(rows: list[tuple[str, str, str]]) -> None:
 
 
 def hook_mode(work: Path, rows: list[tuple[str, str, str]], runs: int = 5) -> None:
-    """The pre-commit hook with one staged file, test server at 0 latency. The hook and the
-    bare import run in turns (median of each), so a busy moment weighs on both alike."""
+    """The pre-commit hook with one staged file, and `assistants review FILE` on one new file,
+    test server at 0 latency. Each run and the bare import take turns (median of each), so a
+    busy moment weighs on all alike."""
     repo = make_repo(work / "hooked")
     (repo / "app.py").write_text(forty_line_file(1), encoding="utf-8")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "init")
     srv = Server(0.0, work)
-    walls, imports = [], []
+    hooks, smalls, imports = [], [], []
     try:
         for i in range(runs):
             imports.append(import_time(1))
@@ -641,17 +643,23 @@ def hook_mode(work: Path, rows: list[tuple[str, str, str]], runs: int = 5) -> No
             git(repo, "add", ".")
             run = cli(["review", "--hook"], env_for(work, srv.url, "data-hook"), cwd=repo)
             assert run.code == 0, run.stderr[-2000:]
-            walls.append(run.wall)
+            hooks.append(run.wall)
+            (repo / "app.py").write_text(forty_line_file(200 + i), encoding="utf-8")
+            run = cli(["review", "app.py"], env_for(work, srv.url, "data-hook"), cwd=repo)
+            assert run.code == 0, run.stderr[-2000:]
+            smalls.append(run.wall)
     finally:
         srv.close()
-    hook, imp = statistics.median(walls), statistics.median(imports)
-    rows.append(
-        (
-            f"hook, one staged file, latency 0 (median of {runs})",
-            f"{hook:.2f}s",
-            f'{hook / imp:.2f}x `python -c "import langchain_deepseek"` ({imp:.2f}s)',
+    imp = statistics.median(imports)
+    for label, walls in (("hook, one staged file", hooks), ("review FILE, one new file", smalls)):
+        wall = statistics.median(walls)
+        rows.append(
+            (
+                f"{label}, latency 0 (median of {runs})",
+                f"{wall:.2f}s",
+                f'{wall / imp:.2f}x `python -c "import langchain_deepseek"` ({imp:.2f}s)',
+            )
         )
-    )
 
 
 def baseline_mode(work: Path, rows: list[tuple[str, str, str]]) -> None:

@@ -326,15 +326,13 @@ def review_paths(
     if hook:
         # answered before settings and the reviewer are loaded, so an empty or message-only
         # commit costs next to nothing
-        from ..review.hook import hook_target, warm_client
+        from ..review.hook import hook_target
 
         target = hook_target(staged=staged, ref=diff_ref)
         if target.nothing:
             click.echo(target.nothing, err=True)
             return
         staged, diff_ref = target.staged, target.ref
-        if not dry_run:  # staged changes are new text: their request needs the client
-            warm_client(now=True)
     baseline = None
     if baseline_file is not None:  # a bad file is an error before anything is paid for
         from ..review.baseline import baseline_for

@@ -40,16 +40,16 @@ def hook_target(*, staged: bool = False, ref: str | None = None) -> HookTarget:
 _warming: list[threading.Thread] = []
 
 
-def warm_client(*, now: bool = False) -> None:
-    """Load the LangChain client stack (``langchain_deepseek``, about a second of CPU) before
-    the first request needs it, once per process.
+def warm_client() -> None:
+    """Start importing the LangChain client stack (``langchain_deepseek``, about a second of
+    CPU) in a daemon thread, once per process, so it loads while a big review's files are read.
 
-    By default in a daemon thread, so a big review's first files are read meanwhile. With
-    ``now``, in the caller's thread, before anything else: what the hook does, since its one
-    small request would wait for the import anyway, and the import sharing the interpreter
-    with the reader is slower than the two one after the other (the import's many small file
-    reads each give up the GIL and wait to get it back: 1.87 s against 1.65 s for a
-    one-file hook, median of 8; `benchmarks/bench_review.py --mode hook`)."""
+    Only where there is reading left to overlap: beside a reader, the import is slower than
+    the two one after the other (its many small file reads each give up the GIL and wait to
+    get it back), so a one-request review such as the hook's does not call this and loads the
+    client when its request is sent (one staged file: 1.87 s with the import beside the
+    reader, 1.65 s one after the other, median of 8; `benchmarks/bench_review.py --mode
+    hook`)."""
     if _warming or "langchain_deepseek" in sys.modules:
         return
 
@@ -57,9 +57,6 @@ def warm_client(*, now: bool = False) -> None:
         with contextlib.suppress(Exception):  # the real import, later, reports a problem
             import langchain_deepseek  # noqa: F401
 
-    if now:
-        load()
-        return
     thread = threading.Thread(target=load, name="assistants-warm-client", daemon=True)
     _warming.append(thread)
     thread.start()

@@ -5,8 +5,9 @@ requests, and each request is sent as soon as it is packed.
 from a :class:`~assistants.llm.tokens.TokenCache` on disk, so an unchanged file is never
 tokenized twice); :func:`send_all` runs it in a thread and sends its requests, at most
 ``limit`` at a time, as they come; :func:`estimate` is the dry run, from the counts made while
-packing. The LangChain client stack starts loading (in the background) at the first text never
-seen before, so a re-run served wholly by the caches never loads it.
+packing. In a review of several requests the LangChain client stack starts loading (in the
+background) at the first text never seen before, so a re-run served wholly by the caches never
+loads it; a one-request review (the hook's) loads it when that request is sent.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def _reviewed(doc: Doc, parts: int) -> ReviewedFile:
 class Plan:
     """Turns the stream of documents into requests, each complete with its messages as soon
     as it is packed (the pipeline's producer side). Token counts come from the disk cache;
-    the LangChain client stack starts loading at the first text never seen before.
+    in a review of several requests, the LangChain client stack starts loading at the first
+    text never seen before.
     ``schema`` is what each request asks for, ``template`` its user message (the review's by
     default)."""
 
@@ -126,15 +128,13 @@ class Plan:
         self.job = job
         self.settings = settings
         self.mode = "diff" if job.mode != "path" else "path"
-        # new content means a request the response cache cannot answer: start loading the
-        # client stack then (before tokenizing), and only then, so a re-run never loads it
-        on_miss = None
-        if warm:
-            on_miss = warm_client
-            if llm.cache is None:
-                warm_client()
+        # In a review of several requests, new content means a request the response cache
+        # cannot answer: the client stack starts loading then (before tokenizing, beside the
+        # reader), and only then, so a re-run never loads it; without a cache, at once.
         self.counter = job.counter or token_cache(settings)
-        self.counter.on_miss = on_miss
+        self.counter.on_miss = None  # set once the review turns out to take several requests
+        self.warm = warm
+        self.warm_at_once = warm and llm.cache is None
         self.system = system
         self.schema = schema
         self.template = template
@@ -175,6 +175,10 @@ class Plan:
                 if head:
                     yield self._build(self._whole([self._keep(d, u) for d, u in head]))
                 return
+            if self.warm:
+                self.counter.on_miss = warm_client
+            if self.warm_at_once:
+                warm_client()
             packer = Packer(self.budget)
             docs = itertools.chain((d for d, _ in head), stream)
             for doc in docs:
@@ -211,12 +215,9 @@ class Plan:
         if not self.lean:
             for unit, tokens in zip(units, self.counter.counts(blocks), strict=True):
                 unit.tokens = tokens
-        elif self.counter.on_miss is not None and not all(
-            self.counter.has("sent", b) for b in blocks
-        ):
-            self.counter.on_miss()  # new text: its request will be sent
-        for block in blocks:
-            self.counter.flag("sent", block)
+        # The client is not loaded ahead for one request: with nothing left to read, its
+        # sender loads it when needed (after the cache and the key are checked), and loading
+        # it beside the reader is slower than one after the other (warm_client).
         return Request(units)
 
     def _build(self, req: Request) -> Request:
