@@ -577,9 +577,9 @@ def packing_mode(rows: list[tuple[str, str, str]]) -> None:
 
     from assistants.review import units as U
 
-    budget = 21_500
-
-    def trial(sizes: list[int], spacing: float, threshold: float) -> tuple[float, float, int]:
+    def trial(
+        sizes: list[int], budget: int, spacing: float, threshold: float
+    ) -> tuple[float, float, int]:
         rnd = random.Random(7)
         U.ANCHOR_SPACING, U.FILL_BEFORE_ANCHOR = spacing, threshold
         made = [U.Unit(f"src/mod_{i:04d}.py", "python", 1, 1, "", t) for i, t in enumerate(sizes)]
@@ -599,16 +599,19 @@ def packing_mode(rows: list[tuple[str, str, str]]) -> None:
         return fill, statistics.mean(resent), max(resent)
 
     rnd = random.Random(1)
-    repos = {
-        "2,000 x ~400 tokens": [int(rnd.uniform(250, 550)) for _ in range(2000)],
-        "500 mixed sizes": [int(rnd.lognormvariate(7, 0.9)) for _ in range(500)],
+    repos = {  # label: (file sizes in tokens, budget)
+        "2,000 x ~400 tokens": ([int(rnd.uniform(250, 550)) for _ in range(2000)], 21_500),
+        "500 mixed sizes": ([int(rnd.lognormvariate(7, 0.9)) for _ in range(500)], 21_500),
+        # equal sizes, 7 files a request: the anchors can fall early in every request of both
+        # the old and the new chain, which then run side by side (the hard case)
+        "400 x 289 tokens, budget 2,200": ([289] * 400, 2_200),
     }
     chosen = (U.ANCHOR_SPACING, U.FILL_BEFORE_ANCHOR)
     rules = [(0.5, 0.25), (0.7, 0.25), (0.7, 0.5), (1.0, 0.25), (1.0, 0.4), (0.7, 1.01)]
     try:
-        for label, sizes in repos.items():
+        for label, (sizes, budget) in repos.items():
             for spacing, threshold in rules:
-                fill, resent, worst = trial(sizes, spacing, threshold)
+                fill, resent, worst = trial(sizes, budget, spacing, threshold)
                 rule = (
                     "greedy"
                     if threshold > 1
