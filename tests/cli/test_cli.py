@@ -142,3 +142,52 @@ def test_main_with_arguments_returns_to_its_caller() -> None:
 
         main(["--version"])
     assert exit_info.value.code == 0
+
+
+INTERRUPT_PROBE = """
+import sys, threading, time
+from pathlib import Path
+flag = Path(sys.argv[1])
+main_id = threading.main_thread().ident
+def slow():  # waits until the main thread is ending, says so, then keeps it waiting
+    while True:
+        frame = sys._current_frames().get(main_id)
+        names = set()
+        while frame is not None:
+            names.add(frame.f_code.co_name)
+            frame = frame.f_back
+        if "_exit_now" in names:
+            break
+        time.sleep(0.01)
+    flag.write_text("ending")
+    time.sleep(120)
+threading.Thread(target=slow).start()
+sys.argv = ["assistants", "--version"]
+from assistants.cli import main
+main()
+"""
+
+
+def test_ctrl_c_while_threads_finish_ends_as_interrupted(tmp_path) -> None:
+    import signal
+    import time
+
+    flag = tmp_path / "flag"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPT_PROBE, str(flag)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert flag.exists(), "the probe never reached the exit"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == errors.EXIT_INTERRUPTED == 130, err
+    assert "assistants, version" in out
+    assert err.strip() == "interrupted" and "Traceback" not in err
