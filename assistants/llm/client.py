@@ -210,8 +210,9 @@ class LLM:
         msgs = normalize_messages(messages)
         params = self._params(json_mode, max_tokens)
         cache = self.cache if use_cache else None
-        if cache is None:
-            return await self._send(
+
+        def send() -> Awaitable[Reply]:
+            return self._send(
                 msgs,
                 params,
                 max_tokens,
@@ -221,20 +222,14 @@ class LLM:
                 allow_truncated,
                 allow_empty,
             )
+
+        if cache is None:
+            return await send()
         cached, slot = await cache.lookup(self._request_key(msgs, params, max_tokens))
         if cached is not None:
             return self._from_cache(cached, on_reasoning, on_content)
         try:
-            reply = await self._send(
-                msgs,
-                params,
-                max_tokens,
-                on_reasoning,
-                on_content,
-                on_retry,
-                allow_truncated,
-                allow_empty,
-            )
+            reply = await send()
             if reply.finish_reason == "stop" and reply.content.strip():
                 cache.store(slot, self.spec.model, reply)
             return reply

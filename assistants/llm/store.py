@@ -160,11 +160,12 @@ def cache_row(key: str, model: str, reply: dict[str, Any]) -> dict[str, Any]:
     return {"key": key, "created": time.time(), "model": model, "reply": text}
 
 
-class ResponseCache:
-    """Persistent replies keyed on :func:`request_key` (``url``: a store URL, or a path for a
-    SQLite file), and leases on request keys (:meth:`claim`)."""
+class _Stored:
+    """What the response cache and the usage ledger share: their :class:`Database` (``url``: a
+    store URL, or a path for a SQLite file), named ``WHAT`` in messages, and a :class:`Spool`
+    of rows it could not take, written by :meth:`flush_spool` when it can."""
 
-    WHAT = "response cache"
+    WHAT = "store"
 
     def __init__(self, url: str | Path, spool: Path | None = None) -> None:
         self.db = Database(f"sqlite:///{url}" if isinstance(url, Path) else url, self.WHAT)
@@ -173,6 +174,22 @@ class ResponseCache:
     @property
     def path(self) -> Path | None:
         return self.db.path
+
+    def _write_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def flush_spool(self) -> int:
+        """Write the rows kept while the store could not be used (each once)."""
+        if self.spool is None:
+            return 0
+        return self.spool.drain(lambda rows: self.db.run(lambda c: self._write_rows(c, rows)))
+
+
+class ResponseCache(_Stored):
+    """Persistent replies keyed on :func:`request_key` (``url``: a store URL, or a path for a
+    SQLite file), and leases on request keys (:meth:`claim`)."""
+
+    WHAT = "response cache"
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored reply, or None (none, or one that is not JSON)."""
@@ -205,13 +222,8 @@ class ResponseCache:
                 delete(t.leases).where(t.leases.c.key.in_(keys), t.leases.c.owner == owner)
             )
 
-    def flush_spool(self) -> int:
-        """Store the replies kept while the store could not be used."""
-        if self.spool is None:
-            return 0
-        return self.spool.drain(
-            lambda rows: self.db.run(lambda conn: self._write(conn, rows, None))
-        )
+    def _write_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        self._write(conn, rows, None)
 
     def claim(self, key: str, owner: str, seconds: float) -> bool:
         """Take the lease on ``key`` for ``seconds`` (free, or its holder's time is up):
@@ -298,7 +310,7 @@ def team_fields() -> dict[str, str | None]:
     }
 
 
-class UsageLedger:
+class UsageLedger(_Stored):
     """Every model call, one row: what it cost and how long it took, whether its tokens were
     ``estimated`` (the server reported none: counted with the tokenizer), and who made it."""
 
@@ -332,14 +344,6 @@ class UsageLedger:
         "project": "project",
     }
 
-    def __init__(self, url: str | Path, spool: Path | None = None) -> None:
-        self.db = Database(f"sqlite:///{url}" if isinstance(url, Path) else url, self.WHAT)
-        self.spool = Spool(spool) if spool else None
-
-    @property
-    def path(self) -> Path | None:
-        return self.db.path
-
     def record(self, **row: Any) -> None:
         """Write one row (missing who-fields filled from :func:`team_fields`). With a spool,
         a row the store cannot take is spooled (the error still raised, for one warning),
@@ -359,14 +363,8 @@ class UsageLedger:
         if self.spool is not None and self.spool.path.exists():
             self.flush_spool()
 
-    def flush_spool(self) -> int:
-        """Write the rows kept while the store could not be used (each once)."""
-        if self.spool is None:
-            return 0
-        calls = tables().calls
-        return self.spool.drain(
-            lambda rows: self.db.run(lambda conn: _upsert(conn, calls, rows, ["uid"]))
-        )
+    def _write_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        _upsert(conn, tables().calls, rows, ["uid"])  # a row spooled twice goes in once
 
     def rows(self) -> list[LedgerEntry]:
         if not self.db.exists():

@@ -83,18 +83,12 @@ def describe_diff(
     their tokens and estimated cost in ``plan``, sending nothing and needing no key.
     Raises :class:`~assistants.errors.InputError` when there is no change to describe.
     """
-    from ..config import load_settings
     from ..llm import LLM, run_sync
-    from .rules import diff_rules
-    from .run import diff_job, skipped_files
+    from .run import diff_settings_and_job, skipped_files
 
-    if settings is None:
-        settings = diff_rules(
-            load_settings(), ref, staged=staged, repo=repo, config_from=config_from
-        )
-    job = diff_job(
+    settings, job = diff_settings_and_job(
         ref, staged=staged, repo=repo, paths=paths, settings=settings, include=include,
-        exclude=exclude,
+        exclude=exclude, config_from=config_from,
     )  # fmt: skip
     docs = list(job.docs)
     if not docs:

@@ -134,7 +134,7 @@ class Plan:
         self.counter = job.counter or token_cache(settings)
         self.counter.on_miss = None  # set once the review turns out to take several requests
         self.warm = warm
-        self.warm_at_once = warm and llm.cache is None
+        self.cacheless = llm.cache is None
         self.system = system
         self.schema = schema
         self.template = template
@@ -177,8 +177,8 @@ class Plan:
                 return
             if self.warm:
                 self.counter.on_miss = warm_client
-            if self.warm_at_once:
-                warm_client()
+                if self.cacheless:  # every request will be sent
+                    warm_client()
             packer = Packer(self.budget)
             docs = itertools.chain((d for d, _ in head), stream)
             for doc in docs:
@@ -215,9 +215,8 @@ class Plan:
         if not self.lean:
             for unit, tokens in zip(units, self.counter.counts(blocks), strict=True):
                 unit.tokens = tokens
-        # The client is not loaded ahead for one request: with nothing left to read, its
-        # sender loads it when needed (after the cache and the key are checked), and loading
-        # it beside the reader is slower than one after the other (warm_client).
+        # the client is not loaded ahead: with nothing left to read, the sender loads it
+        # when needed, after the cache and the key are checked (see warm_client)
         return Request(units)
 
     def _build(self, req: Request) -> Request:

@@ -322,6 +322,29 @@ def review_diff(
     AGENTS.md) comes from the base too unless ``config_from="worktree"``. Other arguments as
     in :func:`review_path`.
     """
+    settings, job = diff_settings_and_job(
+        ref, staged=staged, repo=repo, paths=paths, settings=settings, include=include,
+        exclude=exclude, config_from=config_from,
+    )  # fmt: skip
+    guide = _house(job, settings, project_instructions, guide_base(ref, staged, job, config_from))
+    return _execute(
+        job, _Options(settings, model, dry_run, think, instructions, concurrency, progress, guide)
+    )
+
+
+def diff_settings_and_job(
+    ref: str | None,
+    *,
+    staged: bool,
+    repo: str | Path,
+    paths: Sequence[str | Path],
+    settings: Settings | None,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    config_from: ConfigFrom,
+) -> tuple[Settings, Job]:
+    """A diff's settings (given ones as they are, else the base's review rules:
+    :func:`assistants.review.rules.diff_rules`) and its :func:`diff_job`."""
     from .rules import diff_rules
 
     if settings is None:
@@ -332,10 +355,7 @@ def review_diff(
         ref, staged=staged, repo=repo, paths=paths, settings=settings, include=include,
         exclude=exclude,
     )  # fmt: skip
-    guide = _house(job, settings, project_instructions, guide_base(ref, staged, job, config_from))
-    return _execute(
-        job, _Options(settings, model, dry_run, think, instructions, concurrency, progress, guide)
-    )
+    return settings, job
 
 
 def guide_base(
